@@ -1,0 +1,91 @@
+//! The outgoing request body: the client's request with the deployment's model and host quirks.
+
+use llm_types::{ChatCompletionRequest, Error, StreamOptions};
+
+use crate::hosts::Host;
+
+/// Serializes `request` for the host: the deployment's model name, `max_completion_tokens`
+/// renamed where the host knows only `max_tokens`, and for streams a request for the usage
+/// chunk (which we need for accounting even when the client did not ask for it).
+pub(super) fn chat_body(
+    host: &Host,
+    upstream_model: &str,
+    mut request: ChatCompletionRequest,
+    stream: bool,
+) -> Result<Vec<u8>, Error> {
+    upstream_model.clone_into(&mut request.model);
+    request.stream = stream.then_some(true);
+    if stream && host.quirks.stream_usage_option {
+        request
+            .stream_options
+            .get_or_insert_with(StreamOptions::default)
+            .include_usage = Some(true);
+    } else {
+        request.stream_options = None;
+    }
+    if host.quirks.max_tokens_only
+        && let Some(max) = request.max_completion_tokens.take()
+    {
+        request.max_tokens = Some(max);
+    }
+    serde_json::to_vec(&request)
+        .map_err(|e| Error::internal(format!("cannot encode the chat request: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hosts::find_host;
+    use llm_types::{ChatMessage, Role};
+    use serde_json::{Value, json};
+
+    fn body(host: &str, stream: bool, edit: impl FnOnce(&mut ChatCompletionRequest)) -> Value {
+        let mut request =
+            ChatCompletionRequest::new("public-name", vec![ChatMessage::text(Role::User, "hi")]);
+        edit(&mut request);
+        let bytes = chat_body(find_host(host).unwrap(), "upstream-model", request, stream).unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[test]
+    fn builds_the_upstream_body() {
+        let messages = json!([{"role": "user", "content": "hi"}]);
+        let cases: Vec<(
+            &str,
+            bool,
+            Box<dyn FnOnce(&mut ChatCompletionRequest)>,
+            Value,
+        )> = vec![
+            (
+                "openai",
+                false,
+                Box::new(|_| {}),
+                json!({"model": "upstream-model", "messages": messages}),
+            ),
+            (
+                "openai",
+                true,
+                Box::new(|_| {}),
+                json!({"model": "upstream-model", "messages": messages, "stream": true,
+                       "stream_options": {"include_usage": true}}),
+            ),
+            (
+                "mistral",
+                true,
+                Box::new(|r| r.max_completion_tokens = Some(5)),
+                json!({"model": "upstream-model", "messages": messages, "stream": true, "max_tokens": 5}),
+            ),
+            (
+                "openai",
+                false,
+                Box::new(|r| {
+                    r.extra.insert("vendor_flag".into(), json!(1));
+                }),
+                json!({"model": "upstream-model", "messages": messages, "vendor_flag": 1}),
+            ),
+        ];
+        for (host, stream, edit, expected) in cases {
+            assert_eq!(body(host, stream, edit), expected, "{host} stream={stream}");
+        }
+    }
+}

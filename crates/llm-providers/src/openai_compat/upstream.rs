@@ -1,0 +1,206 @@
+//! HTTP exchange with an upstream: sending, bounded reads, timeouts and error mapping.
+
+use bytes::{Bytes, BytesMut};
+use http::HeaderMap;
+use llm_types::{Error, ErrorBody, ErrorKind};
+use serde::de::DeserializeOwned;
+use std::future::Future;
+use std::time::Duration;
+
+use crate::redact::redact_secrets;
+
+/// The largest upstream body we read: a bound against a runaway or hostile upstream.
+pub(super) const MAX_UPSTREAM_BODY: usize = 64 << 20;
+
+/// Runs `call`, failing with a 504 when it takes longer than `limit`.
+pub(super) async fn within<T>(
+    limit: Duration,
+    call: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
+        Err(Error::upstream(
+            ErrorKind::UpstreamTimeout,
+            None,
+            format!(
+                "the upstream did not answer within {:.1}s",
+                limit.as_secs_f64()
+            ),
+        ))
+    })
+}
+
+/// Sends a JSON POST; resolves with the response once its status is a success.
+pub(super) async fn send(
+    http: &reqwest::Client,
+    url: &str,
+    headers: &HeaderMap,
+    body: Vec<u8>,
+) -> Result<reqwest::Response, Error> {
+    let response = http
+        .post(url)
+        .headers(headers.clone())
+        .body(body)
+        .send()
+        .await
+        .map_err(transport_error)?;
+    if response.status().is_success() {
+        Ok(response)
+    } else {
+        Err(status_error(response).await)
+    }
+}
+
+/// Sends a JSON POST and reads the whole (bounded) success body.
+pub(super) async fn post_json(
+    http: &reqwest::Client,
+    url: &str,
+    headers: &HeaderMap,
+    body: Vec<u8>,
+) -> Result<Bytes, Error> {
+    let response = send(http, url, headers, body).await?;
+    read_bounded(response).await
+}
+
+/// Reads a body up to [`MAX_UPSTREAM_BODY`].
+async fn read_bounded(mut response: reqwest::Response) -> Result<Bytes, Error> {
+    let mut body = BytesMut::new();
+    while let Some(piece) = response.chunk().await.map_err(transport_error)? {
+        if body.len() + piece.len() > MAX_UPSTREAM_BODY {
+            return Err(Error::upstream(
+                ErrorKind::UpstreamBadResponse,
+                None,
+                format!(
+                    "the upstream answer exceeds {} MiB",
+                    MAX_UPSTREAM_BODY >> 20
+                ),
+            ));
+        }
+        body.extend_from_slice(&piece);
+    }
+    Ok(body.freeze())
+}
+
+/// Parses a success body into our typed response.
+pub(super) fn parse_body<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, Error> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        Error::upstream(
+            ErrorKind::UpstreamBadResponse,
+            Some(200),
+            format!("the upstream sent an invalid {what}: {e}"),
+        )
+    })
+}
+
+/// Maps a failure to reach or read from the upstream.
+pub(super) fn transport_error(error: reqwest::Error) -> Error {
+    let (kind, what) = if error.is_timeout() {
+        (ErrorKind::UpstreamTimeout, "timed out")
+    } else if error.is_connect() {
+        (ErrorKind::UpstreamUnavailable, "could not connect")
+    } else if error.is_body() || error.is_decode() {
+        (
+            ErrorKind::UpstreamBadResponse,
+            "the connection broke while reading the answer",
+        )
+    } else {
+        (
+            ErrorKind::UpstreamBadResponse,
+            "the request to the upstream failed",
+        )
+    };
+    // reqwest's message names the URL, never headers; redact anyway in case a key sits in it.
+    Error::upstream(
+        kind,
+        None,
+        format!("upstream {what}: {}", redact_secrets(&error.to_string())),
+    )
+}
+
+/// Turns a non-success upstream answer into our error, keeping its message (redacted), code,
+/// param and `Retry-After`.
+pub(super) async fn status_error(response: reqwest::Response) -> Error {
+    let status = response.status().as_u16();
+    let retry_after = retry_after(response.headers());
+    let body = read_bounded(response).await.unwrap_or_default();
+    let parsed = serde_json::from_slice::<ErrorBody>(&body).ok();
+    let message = match &parsed {
+        Some(parsed) if !parsed.error.message.is_empty() => parsed.error.message.clone(),
+        _ => {
+            let text = String::from_utf8_lossy(&body[..body.len().min(300)])
+                .trim()
+                .to_owned();
+            if text.is_empty() {
+                format!("the upstream answered {status}")
+            } else {
+                text
+            }
+        }
+    };
+    let code = parsed.as_ref().and_then(|p| p.error.code.clone());
+    let kind = match (ErrorKind::from_upstream_status(status), code.as_deref()) {
+        (ErrorKind::InvalidRequest, Some("context_length_exceeded")) => {
+            ErrorKind::ContextLengthExceeded
+        }
+        (ErrorKind::InvalidRequest, Some("content_policy_violation" | "content_filter")) => {
+            ErrorKind::ContentPolicy
+        }
+        (kind, _) => kind,
+    };
+    let mut error = Error::upstream(
+        kind,
+        Some(status),
+        format!("upstream error: {}", redact_secrets(&message)),
+    )
+    .with_retry_after(retry_after);
+    if let Some(code) = code {
+        error = error.with_code(redact_secrets(&code));
+    }
+    if let Some(param) = parsed.and_then(|p| p.error.param) {
+        error = error.with_param(param);
+    }
+    error
+}
+
+/// `retry-after-ms` (OpenAI) or `Retry-After` in seconds; HTTP-date values are ignored.
+pub(super) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let number = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|v| v.is_finite() && *v >= 0.0)
+    };
+    number("retry-after-ms")
+        .map(|ms| Duration::from_secs_f64(ms / 1000.0))
+        .or_else(|| number("retry-after").map(Duration::from_secs_f64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_retry_after_in_its_forms() {
+        let cases = [
+            (vec![("retry-after", "7")], Some(Duration::from_secs(7))),
+            (
+                vec![("retry-after", "1.5")],
+                Some(Duration::from_millis(1500)),
+            ),
+            (
+                vec![("retry-after-ms", "250"), ("retry-after", "9")],
+                Some(Duration::from_millis(250)),
+            ),
+            (vec![("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT")], None),
+            (vec![("retry-after", "-1")], None),
+            (vec![], None),
+        ];
+        for (pairs, expected) in cases {
+            let mut headers = HeaderMap::new();
+            for (name, value) in &pairs {
+                headers.insert(*name, value.parse().unwrap());
+            }
+            assert_eq!(retry_after(&headers), expected, "{pairs:?}");
+        }
+    }
+}
