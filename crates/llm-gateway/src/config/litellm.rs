@@ -1,0 +1,243 @@
+//! LiteLLM's `config.yaml`, accepted unchanged.
+//!
+//! Supported today: `model_list[].model_name`, `model_list[].litellm_params.{model, api_base,
+//! api_key, api_version, timeout, stream_timeout, max_retries, rpm, tpm, organization,
+//! extra_headers, mock_response}`, `model_list[].model_info`, `general_settings.{master_key,
+//! max_request_size_mb}`, `litellm_settings.request_timeout`, `environment_variables`, and
+//! `os.environ/NAME` values. Every other key is reported by its path as unsupported.
+
+use llm_providers::{ProviderTarget, Secret, hosts};
+use llm_types::ModelRef;
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+use super::env_refs;
+use super::issues::{Report, join, parse_section};
+use super::validated::{
+    DeploymentConfig, GatewayConfig, ServerSettings, check_target, mb_to_bytes, seconds,
+};
+
+#[derive(Debug, Deserialize)]
+struct RawEntry {
+    model_name: String,
+    litellm_params: Value,
+    #[serde(default)]
+    model_info: Option<BTreeMap<String, Value>>,
+    #[serde(flatten)]
+    unknown: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawParams {
+    model: String,
+    api_base: Option<String>,
+    api_key: Option<String>,
+    api_version: Option<String>,
+    #[serde(default, deserialize_with = "number_like")]
+    timeout: Option<f64>,
+    #[serde(default, deserialize_with = "number_like")]
+    stream_timeout: Option<f64>,
+    #[serde(default, deserialize_with = "number_like")]
+    max_retries: Option<u32>,
+    #[serde(default, deserialize_with = "number_like")]
+    rpm: Option<u64>,
+    #[serde(default, deserialize_with = "number_like")]
+    tpm: Option<u64>,
+    organization: Option<String>,
+    #[serde(default)]
+    extra_headers: BTreeMap<String, String>,
+    mock_response: Option<String>,
+    #[serde(flatten)]
+    unknown: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RawGeneral {
+    master_key: Option<String>,
+    #[serde(default, deserialize_with = "number_like")]
+    max_request_size_mb: Option<f64>,
+    #[serde(flatten)]
+    unknown: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RawLitellmSettings {
+    #[serde(default, deserialize_with = "number_like")]
+    request_timeout: Option<f64>,
+    #[serde(flatten)]
+    unknown: BTreeMap<String, Value>,
+}
+
+/// Numbers as LiteLLM configs write them: a number, or a numeric string (`os.environ/...`
+/// values are strings).
+fn number_like<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: std::str::FromStr + serde::de::DeserializeOwned,
+{
+    match Option::<Value>::deserialize(deserializer)? {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => text
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("expected a number, got `{text}`"))),
+        Some(other) => T::deserialize(other)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+    }
+}
+
+/// Maps a LiteLLM document onto the validated config, reporting every problem and every
+/// unsupported key.
+pub fn parse(mut root: serde_json::Map<String, Value>, report: &mut Report) -> GatewayConfig {
+    let mut config = GatewayConfig {
+        format: "litellm",
+        ..GatewayConfig::default()
+    };
+    let defined: BTreeMap<String, String> = match root.remove("environment_variables") {
+        None | Some(Value::Null) => BTreeMap::new(),
+        Some(value) => parse_section(report, "environment_variables", value).unwrap_or_default(),
+    };
+    let mut resolved = Value::Object(root);
+    env_refs::resolve(&mut resolved, &defined, report, "");
+    let Value::Object(root) = resolved else {
+        return config;
+    };
+
+    let mut default_timeout = None;
+    let mut entries = Vec::new();
+    for (key, value) in root {
+        match key.as_str() {
+            "model_list" => match value {
+                Value::Array(items) => entries = items,
+                Value::Null => {}
+                _ => report.error("model_list", "must be a list of models"),
+            },
+            "general_settings" => {
+                let general: RawGeneral =
+                    parse_section(report, "general_settings", value).unwrap_or_default();
+                config.server = server_settings(general, report);
+            }
+            "litellm_settings" => {
+                let settings: RawLitellmSettings =
+                    parse_section(report, "litellm_settings", value).unwrap_or_default();
+                default_timeout = seconds(
+                    report,
+                    "litellm_settings.request_timeout",
+                    settings.request_timeout,
+                );
+                report.unsupported_keys("litellm_settings", settings.unknown.keys());
+            }
+            _ => report_unsupported_tree(report, &key, &value),
+        }
+    }
+    for (i, entry) in entries.into_iter().enumerate() {
+        let path = format!("model_list[{i}]");
+        if let Some(deployment) = deployment(entry, &path, &defined, report) {
+            config
+                .deployments
+                .push(with_default_timeout(deployment, default_timeout));
+        }
+    }
+    config
+}
+
+/// A section we do not support at all: name its keys (one level down) so the user sees what
+/// is ignored.
+fn report_unsupported_tree(report: &mut Report, key: &str, value: &Value) {
+    match value {
+        Value::Object(map) if !map.is_empty() => report.unsupported_keys(key, map.keys()),
+        _ => report.unsupported(key),
+    }
+}
+
+fn server_settings(raw: RawGeneral, report: &mut Report) -> ServerSettings {
+    report.unsupported_keys("general_settings", raw.unknown.keys());
+    let defaults = ServerSettings::default();
+    let max_request_bytes = match raw.max_request_size_mb {
+        Some(mb) if !(mb > 0.0 && mb <= 4096.0) => {
+            report.error(
+                "general_settings.max_request_size_mb",
+                "must be between 0 and 4096",
+            );
+            defaults.max_request_bytes
+        }
+        Some(mb) => mb_to_bytes(mb),
+        None => defaults.max_request_bytes,
+    };
+    ServerSettings {
+        master_key: raw.master_key.filter(|k| !k.is_empty()),
+        max_request_bytes,
+        ..defaults
+    }
+}
+
+fn deployment(
+    entry: Value,
+    path: &str,
+    defined: &BTreeMap<String, String>,
+    report: &mut Report,
+) -> Option<DeploymentConfig> {
+    let entry: RawEntry = parse_section(report, path, entry)?;
+    report.unsupported_keys(path, entry.unknown.keys());
+    if entry.model_name.trim().is_empty() {
+        report.error(join(path, "model_name"), "must not be empty");
+    }
+    let params_path = join(path, "litellm_params");
+    let params: RawParams = parse_section(report, &params_path, entry.litellm_params)?;
+    report.unsupported_keys(&params_path, params.unknown.keys());
+    let api_key = params
+        .api_key
+        .filter(|k| !k.is_empty())
+        .or_else(|| default_key(&params.model, defined));
+    let target = ProviderTarget {
+        model: params.model,
+        api_base: params.api_base.filter(|b| !b.is_empty()),
+        api_key: api_key.map(Secret::new),
+        api_version: params.api_version,
+        organization: params.organization,
+        extra_headers: params.extra_headers.into_iter().collect(),
+        timeout: seconds(report, &join(&params_path, "timeout"), params.timeout),
+        stream_timeout: seconds(
+            report,
+            &join(&params_path, "stream_timeout"),
+            params.stream_timeout,
+        ),
+        mock_response: params.mock_response,
+    };
+    check_target(report, &params_path, "model", &target);
+    if params.rpm.is_some() || params.tpm.is_some() {
+        report.notice(
+            join(&params_path, "rpm/tpm"),
+            "parsed; enforced once the router's usage limits land",
+        );
+    }
+    Some(DeploymentConfig {
+        model_name: entry.model_name,
+        target,
+        max_retries: params.max_retries.unwrap_or(0),
+        rpm: params.rpm,
+        tpm: params.tpm,
+        model_info: entry.model_info.unwrap_or_default(),
+    })
+}
+
+/// The provider's usual key variable, looked up in `environment_variables` first (LiteLLM
+/// exports that section into the environment; we read it without mutating ours).
+fn default_key(model: &str, defined: &BTreeMap<String, String>) -> Option<String> {
+    let provider = ModelRef::parse(model).ok()?.provider;
+    let name = hosts::find_host(provider)?.api_key_env?;
+    defined.get(name).cloned()
+}
+
+fn with_default_timeout(
+    mut deployment: DeploymentConfig,
+    timeout: Option<std::time::Duration>,
+) -> DeploymentConfig {
+    if deployment.target.timeout.is_none() {
+        deployment.target.timeout = timeout;
+    }
+    deployment
+}

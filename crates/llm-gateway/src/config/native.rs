@@ -1,0 +1,140 @@
+//! The native configuration format (YAML or TOML), strict: unknown keys are errors.
+//!
+//! ```yaml
+//! server:
+//!   master_key: ${LLM_GATEWAY_MASTER_KEY}
+//!   max_request_size_mb: 16
+//! models:
+//!   - name: gpt-4o-mini
+//!     model: openai/gpt-4o-mini
+//!     api_key: ${OPENAI_API_KEY}
+//!     timeout: 30
+//! ```
+
+use llm_providers::{ProviderTarget, Secret};
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+use super::env_refs;
+use super::issues::{Report, parse_section};
+use super::validated::{
+    DeploymentConfig, GatewayConfig, ServerSettings, check_target, mb_to_bytes, seconds,
+};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    host: Option<String>,
+    port: Option<u16>,
+    master_key: Option<String>,
+    max_request_size_mb: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawModel {
+    name: String,
+    model: String,
+    api_base: Option<String>,
+    api_key: Option<String>,
+    api_version: Option<String>,
+    organization: Option<String>,
+    #[serde(default)]
+    extra_headers: BTreeMap<String, String>,
+    timeout: Option<f64>,
+    stream_timeout: Option<f64>,
+    max_retries: Option<u32>,
+    rpm: Option<u64>,
+    tpm: Option<u64>,
+    mock_response: Option<String>,
+}
+
+/// Maps a native document onto the validated config, reporting every problem.
+pub fn parse(root: serde_json::Map<String, Value>, report: &mut Report) -> GatewayConfig {
+    let mut config = GatewayConfig {
+        format: "native",
+        ..GatewayConfig::default()
+    };
+    let mut resolved = Value::Object(root);
+    env_refs::resolve(&mut resolved, &BTreeMap::new(), report, "");
+    let Value::Object(root) = resolved else {
+        return config;
+    };
+    for (key, value) in root {
+        match key.as_str() {
+            "server" => {
+                if let Some(server) = parse_section::<RawServer>(report, "server", value) {
+                    config.server = server_settings(server, report);
+                }
+            }
+            "models" => match value {
+                Value::Array(models) => {
+                    for (i, model) in models.into_iter().enumerate() {
+                        let path = format!("models[{i}]");
+                        if let Some(raw) = parse_section::<RawModel>(report, &path, model) {
+                            config.deployments.push(deployment(raw, &path, report));
+                        }
+                    }
+                }
+                _ => report.error("models", "must be a list of models"),
+            },
+            other => report.error(other, "unknown key (expected `server` or `models`)"),
+        }
+    }
+    config
+}
+
+fn server_settings(raw: RawServer, report: &mut Report) -> ServerSettings {
+    let defaults = ServerSettings::default();
+    let max_request_bytes = match raw.max_request_size_mb {
+        Some(mb) if !(mb > 0.0 && mb <= 4096.0) => {
+            report.error("server.max_request_size_mb", "must be between 0 and 4096");
+            defaults.max_request_bytes
+        }
+        Some(mb) => mb_to_bytes(mb),
+        None => defaults.max_request_bytes,
+    };
+    ServerSettings {
+        host: raw.host.unwrap_or(defaults.host),
+        port: raw.port.unwrap_or(defaults.port),
+        master_key: raw.master_key.filter(|k| !k.is_empty()),
+        max_request_bytes,
+    }
+}
+
+fn deployment(raw: RawModel, path: &str, report: &mut Report) -> DeploymentConfig {
+    if raw.name.trim().is_empty() {
+        report.error(format!("{path}.name"), "must not be empty");
+    }
+    let target = ProviderTarget {
+        model: raw.model,
+        api_base: raw.api_base,
+        api_key: raw.api_key.filter(|k| !k.is_empty()).map(Secret::new),
+        api_version: raw.api_version,
+        organization: raw.organization,
+        extra_headers: raw.extra_headers.into_iter().collect(),
+        timeout: seconds(report, &format!("{path}.timeout"), raw.timeout),
+        stream_timeout: seconds(
+            report,
+            &format!("{path}.stream_timeout"),
+            raw.stream_timeout,
+        ),
+        mock_response: raw.mock_response,
+    };
+    check_target(report, path, "model", &target);
+    if raw.rpm.is_some() || raw.tpm.is_some() {
+        report.notice(
+            format!("{path}.rpm/tpm"),
+            "parsed; enforced once the router's usage limits land",
+        );
+    }
+    DeploymentConfig {
+        model_name: raw.name,
+        target,
+        max_retries: raw.max_retries.unwrap_or(0),
+        rpm: raw.rpm,
+        tpm: raw.tpm,
+        model_info: BTreeMap::new(),
+    }
+}

@@ -1,0 +1,138 @@
+//! The validated configuration both formats map onto, and the checks shared by both.
+
+use llm_providers::{ProviderTarget, hosts};
+use llm_types::ModelRef;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::issues::Report;
+
+/// Default request body limit (`general_settings.max_request_size_mb`).
+pub const DEFAULT_MAX_REQUEST_MB: f64 = 16.0;
+
+/// Server settings after file, environment and flags.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub master_key: Option<String>,
+    pub max_request_bytes: usize,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            host: "0.0.0.0".to_owned(),
+            port: 4000,
+            master_key: None,
+            max_request_bytes: mb_to_bytes(DEFAULT_MAX_REQUEST_MB),
+        }
+    }
+}
+
+pub fn mb_to_bytes(mb: f64) -> usize {
+    (mb * 1024.0 * 1024.0) as usize
+}
+
+/// One deployment of a model group.
+#[derive(Debug, Clone)]
+pub struct DeploymentConfig {
+    /// Public model name (several entries with one name form a group).
+    pub model_name: String,
+    pub target: ProviderTarget,
+    pub max_retries: u32,
+    pub rpm: Option<u64>,
+    pub tpm: Option<u64>,
+    /// `model_info` as given (id, base_model, prices...); kept for the admin API.
+    pub model_info: BTreeMap<String, serde_json::Value>,
+}
+
+/// A usable configuration.
+#[derive(Debug, Clone, Default)]
+pub struct GatewayConfig {
+    /// `native` or `litellm`.
+    pub format: &'static str,
+    pub server: ServerSettings,
+    pub deployments: Vec<DeploymentConfig>,
+}
+
+impl GatewayConfig {
+    /// Distinct public model names, in order of appearance.
+    pub fn model_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        for d in &self.deployments {
+            if !names.contains(&d.model_name.as_str()) {
+                names.push(&d.model_name);
+            }
+        }
+        names
+    }
+}
+
+/// Checks a deployment's target without any IO: the provider is known, an endpoint exists,
+/// URLs and timeouts make sense.
+pub fn check_target(report: &mut Report, path: &str, model_key: &str, target: &ProviderTarget) {
+    let model_path = format!("{path}.{model_key}");
+    let Ok(model_ref) = ModelRef::parse(&target.model) else {
+        report.error(
+            model_path,
+            format!(
+                "`{}` is not of the form `provider/model` (e.g. `openai/gpt-4o-mini`)",
+                target.model
+            ),
+        );
+        return;
+    };
+    let host = hosts::find_host(model_ref.provider);
+    if model_ref.provider != "mock" && host.is_none() {
+        let known: Vec<&str> = std::iter::once("mock").chain(hosts::host_names()).collect();
+        report.error(
+            model_path,
+            format!(
+                "unknown provider `{}`; supported providers: {}",
+                model_ref.provider,
+                known.join(", ")
+            ),
+        );
+        return;
+    }
+    if let Some(base) = &target.api_base {
+        if !(base.starts_with("http://") || base.starts_with("https://")) || base.len() < 10 {
+            report.error(
+                format!("{path}.api_base"),
+                format!("`{base}` is not an http:// or https:// URL"),
+            );
+        }
+    } else if host.is_some_and(|h| {
+        h.default_base_url.is_none() && h.api_base_env.is_none_or(|e| std::env::var(e).is_err())
+    }) {
+        report.error(
+            format!("{path}.api_base"),
+            format!(
+                "provider `{}` has no default endpoint: set `api_base`",
+                model_ref.provider
+            ),
+        );
+    }
+    for (name, value) in [
+        ("timeout", target.timeout),
+        ("stream_timeout", target.stream_timeout),
+    ] {
+        if value.is_some_and(|v| v.is_zero()) {
+            report.error(format!("{path}.{name}"), "must be greater than 0 seconds");
+        }
+    }
+}
+
+/// Seconds as LiteLLM writes them (int or float) → a duration; errors for negatives.
+pub fn seconds(report: &mut Report, path: &str, value: Option<f64>) -> Option<Duration> {
+    let value = value?;
+    if !value.is_finite() || value < 0.0 || value > 86_400.0 {
+        report.error(
+            path,
+            format!("must be a number of seconds between 0 and 86400, got {value}"),
+        );
+        return None;
+    }
+    Some(Duration::from_secs_f64(value))
+}

@@ -1,0 +1,23 @@
+//! `POST /v1/embeddings`.
+
+use axum::Json;
+use axum::extract::State;
+use llm_types::{EmbeddingsRequest, EmbeddingsResponse, Error};
+use std::sync::Arc;
+
+use super::chat::log_outcome;
+use crate::app::AppState;
+use crate::context::RequestContext;
+use crate::extract::JsonBody;
+
+pub async fn embeddings(
+    State(app): State<Arc<AppState>>,
+    context: RequestContext,
+    JsonBody(request): JsonBody<EmbeddingsRequest>,
+) -> Result<Json<EmbeddingsResponse>, Error> {
+    request.validate()?;
+    let model = request.model.clone();
+    let outcome = app.router.load().embeddings(request).await;
+    log_outcome(&context, &model, outcome.as_ref().err());
+    outcome.map(|routed| Json(routed.value))
+}

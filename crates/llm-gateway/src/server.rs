@@ -1,0 +1,66 @@
+//! Binding, serving and graceful shutdown.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+use crate::app::AppState;
+use crate::config::GatewayConfig;
+use crate::{output, routes};
+
+/// How long in-flight requests and streams may take to finish after SIGTERM/SIGINT.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Serves `config` until SIGTERM or SIGINT, then drains in-flight requests.
+pub async fn run(config: GatewayConfig) -> Result<(), String> {
+    let app = AppState::build(&config).map_err(|e| e.message.to_string())?;
+    let address = format!("{}:{}", config.server.host, config.server.port);
+    let listener = TcpListener::bind(&address)
+        .await
+        .map_err(|e| format!("cannot listen on {address}: {e}"))?;
+    let local: SocketAddr = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(%local, models = ?config.model_names(), format = config.format, "llm-gateway started");
+    output::listening(local);
+
+    let (signalled_tx, signalled_rx) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, routes::router(app)).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("shutdown requested: draining in-flight requests");
+        let _ = signalled_tx.send(true);
+    });
+    let mut signalled = signalled_rx;
+    let drained = async move {
+        // Only start the drain clock once the signal came.
+        let _ = signalled.wait_for(|s| *s).await;
+        tokio::time::sleep(DRAIN_TIMEOUT).await;
+    };
+    tokio::select! {
+        result = server => result.map_err(|e| format!("server error: {e}"))?,
+        () = drained => tracing::warn!("drain timeout reached; closing remaining connections"),
+    }
+    tracing::info!("llm-gateway stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut stream) => {
+                    stream.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = interrupt => {},
+            () = terminate => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
