@@ -70,10 +70,11 @@ impl<P: Provider> Router<P> {
         request: ChatCompletionRequest,
     ) -> Result<Routed<ChatCompletionResponse, P>, Error> {
         let group = self.group(&request.model)?;
-        attempt_in_turn(group, |d| {
-            let request = request.clone();
-            async move { d.provider.chat(request).await }
-        })
+        attempt_in_turn(
+            group,
+            request,
+            |d, r| async move { d.provider.chat(r).await },
+        )
         .await
     }
 
@@ -84,9 +85,8 @@ impl<P: Provider> Router<P> {
         request: ChatCompletionRequest,
     ) -> Result<Routed<ChatStream, P>, Error> {
         let group = self.group(&request.model)?;
-        attempt_in_turn(group, |d| {
-            let request = request.clone();
-            async move { d.provider.chat_stream(request).await }
+        attempt_in_turn(group, request, |d, r| async move {
+            d.provider.chat_stream(r).await
         })
         .await
     }
@@ -97,9 +97,8 @@ impl<P: Provider> Router<P> {
         request: EmbeddingsRequest,
     ) -> Result<Routed<EmbeddingsResponse, P>, Error> {
         let group = self.group(&request.model)?;
-        attempt_in_turn(group, |d| {
-            let request = request.clone();
-            async move { d.provider.embeddings(request).await }
+        attempt_in_turn(group, request, |d, r| async move {
+            d.provider.embeddings(r).await
         })
         .await
     }
@@ -125,21 +124,35 @@ impl<P: Provider> Router<P> {
 
 /// Tries the group's deployments in round-robin turn until one answers, a failure is not
 /// retryable, or the retries of the deployment that failed are used up.
-async fn attempt_in_turn<P, T, F, Fut>(
+///
+/// The request is cloned only while another attempt is still possible, so the common case
+/// (no retries configured) moves it through without a copy.
+async fn attempt_in_turn<P, R, T, F, Fut>(
     group: &ModelGroup<P>,
+    request: R,
     mut call: F,
 ) -> Result<Routed<T, P>, Error>
 where
     P: Provider,
-    F: FnMut(Arc<Deployment<P>>) -> Fut,
+    R: Clone,
+    F: FnMut(Arc<Deployment<P>>, R) -> Fut,
     Fut: Future<Output = Result<T, Error>>,
 {
     let start = group.next.fetch_add(1, Ordering::Relaxed);
     let mut attempts: u32 = 0;
+    let mut request = Some(request);
     loop {
         let deployment = &group.deployments[(start + attempts as usize) % group.deployments.len()];
         attempts += 1;
-        match call(deployment.clone()).await {
+        let this_attempt = match (attempts <= deployment.max_retries, request.take()) {
+            (true, Some(r)) => {
+                request = Some(r.clone());
+                r
+            }
+            (false, Some(r)) => r,
+            (_, None) => return Err(Error::internal("retry without a request (router bug)")),
+        };
+        match call(deployment.clone(), this_attempt).await {
             Ok(value) => {
                 return Ok(Routed {
                     value,
@@ -157,7 +170,7 @@ where
                 let wait = backoff(
                     attempts,
                     error.retry_after,
-                    start as u64 ^ u64::from(attempts) * 0x9e37,
+                    start as u64 ^ (u64::from(attempts) * 0x9e37),
                 );
                 tokio::time::sleep(wait).await;
             }

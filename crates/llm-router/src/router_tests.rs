@@ -147,7 +147,8 @@ async fn unknown_model_is_a_404_naming_the_available_ones() {
 #[tokio::test(start_paused = true)]
 async fn retries_follow_the_policy() {
     // (max_retries, failures of the single deployment, expected outcome, expected calls)
-    let cases: Vec<(u32, Vec<Error>, Result<(), u16>, usize)> = vec![
+    type Case = (u32, Vec<Error>, Result<(), u16>, usize);
+    let cases: Vec<Case> = vec![
         (0, vec![upstream(500)], Err(502), 1),
         (2, vec![upstream(500), upstream(503)], Ok(()), 3),
         (1, vec![upstream(500), upstream(503)], Err(503), 2),

@@ -16,3 +16,6 @@ mod validated;
 pub use issues::{ConfigIssue, IssueLevel, Report, missing_field};
 pub use source::{DEMO_CONFIG, load_file, load_str};
 pub use validated::{DeploymentConfig, GatewayConfig, ServerSettings};
+
+#[cfg(test)]
+mod tests;

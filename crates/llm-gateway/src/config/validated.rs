@@ -127,7 +127,7 @@ pub fn check_target(report: &mut Report, path: &str, model_key: &str, target: &P
 /// Seconds as LiteLLM writes them (int or float) → a duration; errors for negatives.
 pub fn seconds(report: &mut Report, path: &str, value: Option<f64>) -> Option<Duration> {
     let value = value?;
-    if !value.is_finite() || value < 0.0 || value > 86_400.0 {
+    if !value.is_finite() || !(0.0..=86_400.0).contains(&value) {
         report.error(
             path,
             format!("must be a number of seconds between 0 and 86400, got {value}"),

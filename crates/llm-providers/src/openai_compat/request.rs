@@ -47,15 +47,12 @@ mod tests {
         serde_json::from_slice(&bytes).unwrap()
     }
 
+    type Edit = Box<dyn FnOnce(&mut ChatCompletionRequest)>;
+
     #[test]
     fn builds_the_upstream_body() {
         let messages = json!([{"role": "user", "content": "hi"}]);
-        let cases: Vec<(
-            &str,
-            bool,
-            Box<dyn FnOnce(&mut ChatCompletionRequest)>,
-            Value,
-        )> = vec![
+        let cases: Vec<(&str, bool, Edit, Value)> = vec![
             (
                 "openai",
                 false,
