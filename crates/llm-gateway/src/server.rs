@@ -1,5 +1,6 @@
 //! Binding, serving and graceful shutdown.
 
+use axum::serve::ListenerExt;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -23,6 +24,11 @@ pub async fn run(config: GatewayConfig) -> Result<(), String> {
     output::listening(local);
 
     let (signalled_tx, signalled_rx) = tokio::sync::watch::channel(false);
+    // Streams are many small writes: without TCP_NODELAY, Nagle's algorithm holds each SSE
+    // frame until the client's delayed ACK (~40 ms per chunk on Linux).
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let server = axum::serve(listener, routes::router(app)).with_graceful_shutdown(async move {
         shutdown_signal().await;
         tracing::info!("shutdown requested: draining in-flight requests");

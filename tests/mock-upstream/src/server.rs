@@ -62,6 +62,10 @@ impl MockServer {
         let task = tokio::spawn(async move {
             // Graceful shutdown closes idle keep-alive connections too, so a dropped server
             // leaves no connection task behind; serve errors end the task either way.
+            // TCP_NODELAY: SSE frames are small writes that Nagle would hold back.
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(Shutdown(signal).wait())
                 .await;
