@@ -74,7 +74,7 @@ pub fn run(opts: &Options) -> Result<(), String> {
     if !opts.no_e2e {
         e2e(&root)?;
     }
-    println!("==> all test steps passed");
+    // No trailing line of ours: the last step's own summary (pytest's "N passed") closes the run.
     Ok(())
 }
 

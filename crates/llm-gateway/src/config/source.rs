@@ -57,7 +57,7 @@ fn load(figment: Figment) -> (Option<GatewayConfig>, Report) {
         native::parse(root, &mut report)
     };
     apply_env_overrides(&mut config, &mut report);
-    if config.deployments.is_empty() {
+    if config.deployments.is_empty() && !report.has_errors(false) {
         report.notice(
             "(models)",
             "no models are configured; every LLM request will be a 404",

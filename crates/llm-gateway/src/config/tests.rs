@@ -144,7 +144,7 @@ extra: 1
             ],
         ),
         ("[1, 2]", vec!["error (file)"]),
-        ("model_list: 5", vec!["error model_list", "notice (models)"]),
+        ("model_list: 5", vec!["error model_list"]),
     ];
     for (yaml, expected) in cases {
         let (_, report) = load_str(yaml);
