@@ -10,18 +10,22 @@
 //! - [`Client`] is the facade a Rust application uses without the gateway.
 
 mod any;
+pub mod capabilities;
 mod client;
 pub mod hosts;
 pub mod http_client;
 pub mod mock;
 pub mod openai_compat;
+pub mod params;
 mod provider;
 mod redact;
 pub mod sse;
+pub mod stream_driver;
 mod target;
+pub mod upstream;
 
-pub use any::AnyProvider;
+pub use any::{AnyProvider, Family, provider_names};
 pub use client::{Client, ClientBuilder};
 pub use provider::{ChatStream, Provider};
 pub use redact::redact_secrets;
-pub use target::{DEFAULT_TIMEOUT, ProviderTarget, Secret};
+pub use target::{AwsSettings, DEFAULT_TIMEOUT, ProviderTarget, Secret, VertexSettings};

@@ -47,6 +47,35 @@ pub struct ProviderTarget {
     pub stream_timeout: Option<Duration>,
     /// Fixed reply text of the built-in `mock` provider (LiteLLM's `mock_response`).
     pub mock_response: Option<String>,
+    /// Drop request parameters the provider does not support instead of refusing with 400
+    /// (LiteLLM's `drop_params`).
+    pub drop_params: bool,
+    /// Parameters to drop always (LiteLLM's `additional_drop_params`).
+    pub additional_drop_params: Vec<String>,
+    /// Google Cloud settings of Vertex AI deployments.
+    pub vertex: VertexSettings,
+    /// AWS settings of Bedrock deployments.
+    pub aws: AwsSettings,
+}
+
+/// Vertex AI: project, location and service-account credentials (LiteLLM's `vertex_project`,
+/// `vertex_location`, `vertex_credentials`: a JSON string or a file path).
+#[derive(Debug, Clone, Default)]
+pub struct VertexSettings {
+    pub project: Option<String>,
+    pub location: Option<String>,
+    pub credentials: Option<Secret>,
+}
+
+/// AWS: static keys, session token, profile and region (LiteLLM's `aws_access_key_id`,
+/// `aws_secret_access_key`, `aws_session_token`, `aws_profile_name`, `aws_region_name`).
+#[derive(Debug, Clone, Default)]
+pub struct AwsSettings {
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<Secret>,
+    pub session_token: Option<Secret>,
+    pub profile_name: Option<String>,
+    pub region_name: Option<String>,
 }
 
 impl ProviderTarget {
@@ -56,6 +85,11 @@ impl ProviderTarget {
             model: model.into(),
             ..ProviderTarget::default()
         }
+    }
+
+    /// The policy for parameters the provider cannot express.
+    pub fn param_policy(&self) -> crate::params::ParamPolicy {
+        crate::params::ParamPolicy::new(self.drop_params, &self.additional_drop_params)
     }
 
     pub(crate) fn timeout(&self) -> Duration {

@@ -61,6 +61,13 @@ pub struct ChatCompletionRequest {
     pub user: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<BTreeMap<String, String>>,
+    /// LiteLLM's per-request switch: drop parameters the provider does not support instead of
+    /// refusing. Read by the gateway, never forwarded.
+    #[serde(default, skip_serializing)]
+    pub drop_params: Option<bool>,
+    /// LiteLLM's per-request list of parameters to drop. Never forwarded.
+    #[serde(default, skip_serializing)]
+    pub additional_drop_params: Option<Vec<String>>,
     /// Request fields this crate does not model, forwarded as they came.
     #[serde(flatten, skip_serializing_if = "crate::de::is_empty_map")]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -134,6 +141,8 @@ impl ChatCompletionRequest {
             parallel_tool_calls: None,
             user: None,
             metadata: None,
+            drop_params: None,
+            additional_drop_params: None,
             extra: serde_json::Map::new(),
         }
     }

@@ -6,7 +6,7 @@
 //! max_request_size_mb}`, `litellm_settings.request_timeout`, `environment_variables`, and
 //! `os.environ/NAME` values. Every other key is reported by its path as unsupported.
 
-use llm_providers::{ProviderTarget, Secret, hosts};
+use llm_providers::{AwsSettings, ProviderTarget, Secret, VertexSettings, hosts};
 use llm_types::ModelRef;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
@@ -48,6 +48,19 @@ struct RawParams {
     #[serde(default)]
     extra_headers: BTreeMap<String, String>,
     mock_response: Option<String>,
+    #[serde(default, deserialize_with = "bool_like")]
+    drop_params: Option<bool>,
+    #[serde(default)]
+    additional_drop_params: Vec<String>,
+    vertex_project: Option<String>,
+    vertex_location: Option<String>,
+    /// A JSON string, a file path, or (YAML) an inline mapping.
+    vertex_credentials: Option<Value>,
+    aws_access_key_id: Option<String>,
+    aws_secret_access_key: Option<String>,
+    aws_session_token: Option<String>,
+    aws_region_name: Option<String>,
+    aws_profile_name: Option<String>,
     #[serde(flatten)]
     unknown: BTreeMap<String, Value>,
 }
@@ -65,6 +78,8 @@ struct RawGeneral {
 struct RawLitellmSettings {
     #[serde(default, deserialize_with = "number_like")]
     request_timeout: Option<f64>,
+    #[serde(default, deserialize_with = "bool_like")]
+    drop_params: Option<bool>,
     #[serde(flatten)]
     unknown: BTreeMap<String, Value>,
 }
@@ -89,6 +104,24 @@ where
     }
 }
 
+/// Booleans as LiteLLM configs write them: `true` or `"true"` (from `os.environ/...`).
+fn bool_like<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
+    match Option::<Value>::deserialize(deserializer)? {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(b)),
+        Some(Value::String(text)) => match text.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => Ok(Some(true)),
+            "false" | "0" | "no" => Ok(Some(false)),
+            _ => Err(serde::de::Error::custom(format!(
+                "expected true or false, got `{text}`"
+            ))),
+        },
+        Some(other) => Err(serde::de::Error::custom(format!(
+            "expected true or false, got {other}"
+        ))),
+    }
+}
+
 /// Maps a LiteLLM document onto the validated config, reporting every problem and every
 /// unsupported key.
 pub fn parse(mut root: serde_json::Map<String, Value>, report: &mut Report) -> GatewayConfig {
@@ -107,6 +140,7 @@ pub fn parse(mut root: serde_json::Map<String, Value>, report: &mut Report) -> G
     };
 
     let mut default_timeout = None;
+    let mut global_drop_params = false;
     let mut entries = Vec::new();
     for (key, value) in root {
         match key.as_str() {
@@ -128,6 +162,7 @@ pub fn parse(mut root: serde_json::Map<String, Value>, report: &mut Report) -> G
                     "litellm_settings.request_timeout",
                     settings.request_timeout,
                 );
+                global_drop_params = settings.drop_params.unwrap_or(false);
                 report.unsupported_keys("litellm_settings", settings.unknown.keys());
             }
             _ => report_unsupported_tree(report, &key, &value),
@@ -136,9 +171,9 @@ pub fn parse(mut root: serde_json::Map<String, Value>, report: &mut Report) -> G
     for (i, entry) in entries.into_iter().enumerate() {
         let path = format!("model_list[{i}]");
         if let Some(deployment) = deployment(entry, &path, &defined, report) {
-            config
-                .deployments
-                .push(with_default_timeout(deployment, default_timeout));
+            let mut deployment = with_default_timeout(deployment, default_timeout);
+            deployment.target.drop_params |= global_drop_params;
+            config.deployments.push(deployment);
         }
     }
     config
@@ -206,6 +241,23 @@ fn deployment(
             params.stream_timeout,
         ),
         mock_response: params.mock_response,
+        drop_params: params.drop_params.unwrap_or(false),
+        additional_drop_params: params.additional_drop_params,
+        vertex: VertexSettings {
+            project: params.vertex_project,
+            location: params.vertex_location,
+            credentials: params.vertex_credentials.map(|c| match c {
+                Value::String(text) => Secret::new(text),
+                other => Secret::new(other.to_string()),
+            }),
+        },
+        aws: AwsSettings {
+            access_key_id: params.aws_access_key_id,
+            secret_access_key: params.aws_secret_access_key.map(Secret::new),
+            session_token: params.aws_session_token.map(Secret::new),
+            profile_name: params.aws_profile_name,
+            region_name: params.aws_region_name,
+        },
     };
     check_target(report, &params_path, "model", &target);
     if params.rpm.is_some() || params.tpm.is_some() {

@@ -11,7 +11,7 @@
 //!     timeout: 30
 //! ```
 
-use llm_providers::{ProviderTarget, Secret};
+use llm_providers::{AwsSettings, ProviderTarget, Secret, VertexSettings};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -48,6 +48,18 @@ struct RawModel {
     rpm: Option<u64>,
     tpm: Option<u64>,
     mock_response: Option<String>,
+    #[serde(default)]
+    drop_params: bool,
+    #[serde(default)]
+    additional_drop_params: Vec<String>,
+    vertex_project: Option<String>,
+    vertex_location: Option<String>,
+    vertex_credentials: Option<String>,
+    aws_access_key_id: Option<String>,
+    aws_secret_access_key: Option<String>,
+    aws_session_token: Option<String>,
+    aws_region_name: Option<String>,
+    aws_profile_name: Option<String>,
 }
 
 /// Maps a native document onto the validated config, reporting every problem.
@@ -121,6 +133,20 @@ fn deployment(raw: RawModel, path: &str, report: &mut Report) -> DeploymentConfi
             raw.stream_timeout,
         ),
         mock_response: raw.mock_response,
+        drop_params: raw.drop_params,
+        additional_drop_params: raw.additional_drop_params,
+        vertex: VertexSettings {
+            project: raw.vertex_project,
+            location: raw.vertex_location,
+            credentials: raw.vertex_credentials.map(Secret::new),
+        },
+        aws: AwsSettings {
+            access_key_id: raw.aws_access_key_id,
+            secret_access_key: raw.aws_secret_access_key.map(Secret::new),
+            session_token: raw.aws_session_token.map(Secret::new),
+            profile_name: raw.aws_profile_name,
+            region_name: raw.aws_region_name,
+        },
     };
     check_target(report, path, "model", &target);
     if raw.rpm.is_some() || raw.tpm.is_some() {

@@ -43,6 +43,7 @@ model_list:
       model: groq/llama-3.1-8b-instant
       rpm: 100
       drop_params: true
+      input_cost_per_token: 0.000001
 general_settings:
   master_key: sk-1234
   database_url: postgres://x
@@ -64,7 +65,7 @@ environment_variables:
             "unsupported litellm_settings.success_callback",
             "unsupported router_settings.routing_strategy",
             "error model_list[1].litellm_params.model",
-            "unsupported model_list[2].litellm_params.drop_params",
+            "unsupported model_list[2].litellm_params.input_cost_per_token",
             "notice model_list[2].litellm_params.rpm/tpm",
         ]
     );
@@ -96,6 +97,7 @@ environment_variables:
         Some(Duration::from_secs(45)),
         "litellm_settings.request_timeout"
     );
+    assert!(groq.drop_params && !first.drop_params);
     assert_eq!(config.model_names(), ["gpt-4o", "llama"]);
 }
 

@@ -1,6 +1,6 @@
 //! The validated configuration both formats map onto, and the checks shared by both.
 
-use llm_providers::{ProviderTarget, hosts};
+use llm_providers::{Family, ProviderTarget, hosts, provider_names};
 use llm_types::ModelRef;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -84,14 +84,13 @@ pub fn check_target(report: &mut Report, path: &str, model_key: &str, target: &P
         return;
     };
     let host = hosts::find_host(model_ref.provider);
-    if model_ref.provider != "mock" && host.is_none() {
-        let known: Vec<&str> = std::iter::once("mock").chain(hosts::host_names()).collect();
+    if Family::for_provider(model_ref.provider).is_none() {
         report.error(
             model_path,
             format!(
                 "unknown provider `{}`; supported providers: {}",
                 model_ref.provider,
-                known.join(", ")
+                provider_names().join(", ")
             ),
         );
         return;

@@ -8,7 +8,6 @@
 
 mod request;
 mod stream;
-mod upstream;
 
 use http::{HeaderMap, HeaderName, HeaderValue, header};
 use llm_types::{
@@ -20,7 +19,10 @@ use std::time::Duration;
 
 use crate::hosts::{AuthStyle, Host, find_host, host_names};
 use crate::provider::{ChatStream, Provider};
+use crate::stream_driver::{SseFraming, drive};
 use crate::target::ProviderTarget;
+use crate::upstream;
+use stream::OpenAiChunks;
 
 /// A deployment on an OpenAI-compatible host, with everything prebuilt at configuration time.
 #[derive(Debug, Clone)]
@@ -162,7 +164,12 @@ impl Provider for OpenAiCompatible {
         let body = request::chat_body(self.host, &self.upstream_model, request, true)?;
         let send = upstream::send(&self.http, &self.chat_url, &self.headers, body);
         let response = upstream::within(self.stream_timeout, send).await?;
-        Ok(stream::chunk_stream(response, self.stream_timeout))
+        Ok(drive(
+            response,
+            SseFraming::new(),
+            OpenAiChunks::default(),
+            self.stream_timeout,
+        ))
     }
 
     async fn embeddings(

@@ -10,10 +10,10 @@ use std::time::Duration;
 use crate::redact::redact_secrets;
 
 /// The largest upstream body we read: a bound against a runaway or hostile upstream.
-pub(super) const MAX_UPSTREAM_BODY: usize = 64 << 20;
+pub const MAX_UPSTREAM_BODY: usize = 64 << 20;
 
 /// Runs `call`, failing with a 504 when it takes longer than `limit`.
-pub(super) async fn within<T>(
+pub async fn within<T>(
     limit: Duration,
     call: impl Future<Output = Result<T, Error>>,
 ) -> Result<T, Error> {
@@ -30,7 +30,7 @@ pub(super) async fn within<T>(
 }
 
 /// Sends a JSON POST; resolves with the response once its status is a success.
-pub(super) async fn send(
+pub async fn send(
     http: &reqwest::Client,
     url: &str,
     headers: &HeaderMap,
@@ -51,7 +51,7 @@ pub(super) async fn send(
 }
 
 /// Sends a JSON POST and reads the whole (bounded) success body.
-pub(super) async fn post_json(
+pub async fn post_json(
     http: &reqwest::Client,
     url: &str,
     headers: &HeaderMap,
@@ -81,7 +81,7 @@ async fn read_bounded(mut response: reqwest::Response) -> Result<Bytes, Error> {
 }
 
 /// Parses a success body into our typed response.
-pub(super) fn parse_body<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, Error> {
+pub fn parse_body<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, Error> {
     serde_json::from_slice(bytes).map_err(|e| {
         Error::upstream(
             ErrorKind::UpstreamBadResponse,
@@ -92,7 +92,7 @@ pub(super) fn parse_body<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Resul
 }
 
 /// Maps a failure to reach or read from the upstream.
-pub(super) fn transport_error(error: reqwest::Error) -> Error {
+pub fn transport_error(error: reqwest::Error) -> Error {
     let (kind, what) = if error.is_timeout() {
         (ErrorKind::UpstreamTimeout, "timed out")
     } else if error.is_connect() {
@@ -118,25 +118,22 @@ pub(super) fn transport_error(error: reqwest::Error) -> Error {
 
 /// Turns a non-success upstream answer into our error, keeping its message (redacted), code,
 /// param and `Retry-After`.
-pub(super) async fn status_error(response: reqwest::Response) -> Error {
+pub async fn status_error(response: reqwest::Response) -> Error {
     let status = response.status().as_u16();
     let retry_after = retry_after(response.headers());
     let body = read_bounded(response).await.unwrap_or_default();
-    let parsed = serde_json::from_slice::<ErrorBody>(&body).ok();
-    let message = match &parsed {
-        Some(parsed) if !parsed.error.message.is_empty() => parsed.error.message.clone(),
-        _ => {
-            let text = String::from_utf8_lossy(&body[..body.len().min(300)])
-                .trim()
-                .to_owned();
-            if text.is_empty() {
-                format!("the upstream answered {status}")
-            } else {
-                text
-            }
-        }
-    };
-    let code = parsed.as_ref().and_then(|p| p.error.code.clone());
+    let (message, code, param) = error_fields(&body, status);
+    error_from_parts(status, &message, code, param).with_retry_after(retry_after)
+}
+
+/// Our error for an upstream status and the fields of its error body. Families with their own
+/// error codes map them first and call this with OpenAI's names.
+pub fn error_from_parts(
+    status: u16,
+    message: &str,
+    code: Option<String>,
+    param: Option<String>,
+) -> Error {
     let kind = match (ErrorKind::from_upstream_status(status), code.as_deref()) {
         (ErrorKind::InvalidRequest, Some("context_length_exceeded")) => {
             ErrorKind::ContextLengthExceeded
@@ -149,20 +146,49 @@ pub(super) async fn status_error(response: reqwest::Response) -> Error {
     let mut error = Error::upstream(
         kind,
         Some(status),
-        format!("upstream error: {}", redact_secrets(&message)),
-    )
-    .with_retry_after(retry_after);
+        format!("upstream error: {}", redact_secrets(message)),
+    );
     if let Some(code) = code {
         error = error.with_code(redact_secrets(&code));
     }
-    if let Some(param) = parsed.and_then(|p| p.error.param) {
+    if let Some(param) = param {
         error = error.with_param(param);
     }
     error
 }
 
+/// Message, code and param of an upstream error body, whatever its shape: OpenAI's
+/// `{"error": {"message", "code", "param"}}` (Anthropic's and Google's nest the same way),
+/// `{"message": ...}` (AWS, Cohere), `{"error": "..."}` (Ollama), or plain text.
+pub fn error_fields(body: &[u8], status: u16) -> (String, Option<String>, Option<String>) {
+    #[derive(serde::Deserialize)]
+    struct Flat {
+        message: Option<String>,
+        error: Option<String>,
+    }
+    if let Ok(parsed) = serde_json::from_slice::<ErrorBody>(body)
+        && !parsed.error.message.is_empty()
+    {
+        return (parsed.error.message, parsed.error.code, parsed.error.param);
+    }
+    if let Ok(flat) = serde_json::from_slice::<Flat>(body)
+        && let Some(message) = flat.message.or(flat.error).filter(|m| !m.is_empty())
+    {
+        return (message, None, None);
+    }
+    let text = String::from_utf8_lossy(&body[..body.len().min(300)])
+        .trim()
+        .to_owned();
+    let message = if text.is_empty() {
+        format!("the upstream answered {status}")
+    } else {
+        text
+    };
+    (message, None, None)
+}
+
 /// `retry-after-ms` (OpenAI) or `Retry-After` in seconds; HTTP-date values are ignored.
-pub(super) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let number = |name: &str| {
         headers
             .get(name)
@@ -178,6 +204,43 @@ pub(super) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_error_bodies_of_every_shape() {
+        let cases: &[(&[u8], &str, Option<&str>)] = &[
+            (
+                br#"{"error":{"message":"bad","type":"x","param":null,"code":"c"}}"#,
+                "bad",
+                Some("c"),
+            ),
+            (
+                br#"{"type":"error","error":{"type":"overloaded_error","message":"busy"}}"#,
+                "busy",
+                None,
+            ),
+            (
+                br#"{"error":{"code":429,"message":"quota","status":"RESOURCE_EXHAUSTED"}}"#,
+                "quota",
+                Some("429"),
+            ),
+            (
+                br#"{"message":"The security token included in the request is invalid."}"#,
+                "The security token included in the request is invalid.",
+                None,
+            ),
+            (
+                br#"{"error":"model 'x' not found"}"#,
+                "model 'x' not found",
+                None,
+            ),
+            (b"upstream connect error", "upstream connect error", None),
+            (b"", "the upstream answered 503", None),
+        ];
+        for (body, message, code) in cases {
+            let (got, got_code, _) = error_fields(body, 503);
+            assert_eq!((got.as_str(), got_code.as_deref()), (*message, *code));
+        }
+    }
 
     #[test]
     fn reads_retry_after_in_its_forms() {
