@@ -6,12 +6,19 @@ use llm_types::{
     ModelRef,
 };
 
+use crate::anthropic::Anthropic;
+use crate::azure::AzureOpenAi;
+use crate::bedrock::Bedrock;
 use crate::capabilities::Capabilities;
+use crate::cohere::CohereChat;
+use crate::gemini::Gemini;
 use crate::hosts::{find_host, host_names};
 use crate::mock::MockProvider;
+use crate::ollama::OllamaChat;
 use crate::openai_compat::OpenAiCompatible;
 use crate::provider::{ChatStream, Provider};
 use crate::target::ProviderTarget;
+use crate::vertex::Vertex;
 
 /// A wire family: one translation module. A new family is a new variant here and in
 /// [`AnyProvider`]; every `match` then fails to compile until it is decided.
@@ -19,17 +26,41 @@ use crate::target::ProviderTarget;
 pub enum Family {
     OpenAiCompatible,
     Mock,
+    AzureOpenAi,
+    CohereChat,
+    OllamaChat,
+    Anthropic,
+    Bedrock,
+    Gemini,
+    Vertex,
 }
 
 impl Family {
     /// Every family, in the order of `docs/providers.md`.
-    pub const ALL: &'static [Family] = &[Family::OpenAiCompatible, Family::Mock];
+    pub const ALL: &'static [Family] = &[
+        Family::OpenAiCompatible,
+        Family::Anthropic,
+        Family::Gemini,
+        Family::Vertex,
+        Family::Bedrock,
+        Family::AzureOpenAi,
+        Family::CohereChat,
+        Family::OllamaChat,
+        Family::Mock,
+    ];
 
     /// The family's name in docs, logs and metrics.
     pub fn name(self) -> &'static str {
         match self {
             Family::OpenAiCompatible => "openai_compatible",
             Family::Mock => "mock",
+            Family::AzureOpenAi => "azure_openai",
+            Family::CohereChat => "cohere_chat",
+            Family::OllamaChat => "ollama_chat",
+            Family::Anthropic => "anthropic",
+            Family::Bedrock => "bedrock",
+            Family::Gemini => "gemini",
+            Family::Vertex => "vertex_ai",
         }
     }
 
@@ -39,6 +70,13 @@ impl Family {
         match self {
             Family::OpenAiCompatible => host_names().collect(),
             Family::Mock => vec!["mock"],
+            Family::AzureOpenAi => vec!["azure"],
+            Family::CohereChat => vec!["cohere_chat", "cohere"],
+            Family::OllamaChat => vec!["ollama_chat"],
+            Family::Anthropic => vec!["anthropic"],
+            Family::Bedrock => vec!["bedrock"],
+            Family::Gemini => vec!["gemini"],
+            Family::Vertex => vec!["vertex_ai"],
         }
     }
 
@@ -61,6 +99,60 @@ impl Family {
                 streaming_usage: true,
                 reasoning: false,
                 prompt_caching: false,
+                embeddings: true,
+            },
+            Family::AzureOpenAi => Capabilities {
+                tools: true,
+                json_mode: true,
+                vision: true,
+                streaming_usage: true,
+                reasoning: true,
+                prompt_caching: true,
+                embeddings: true,
+            },
+            Family::CohereChat => Capabilities {
+                tools: true,
+                json_mode: true,
+                vision: true,
+                streaming_usage: true,
+                reasoning: true,
+                prompt_caching: true,
+                embeddings: true,
+            },
+            Family::OllamaChat => Capabilities {
+                tools: true,
+                json_mode: true,
+                vision: true,
+                streaming_usage: true,
+                reasoning: true,
+                prompt_caching: false,
+                embeddings: true,
+            },
+            Family::Anthropic => Capabilities {
+                tools: true,
+                json_mode: true,
+                vision: true,
+                streaming_usage: true,
+                reasoning: true,
+                prompt_caching: true,
+                embeddings: false,
+            },
+            Family::Bedrock => Capabilities {
+                tools: true,
+                json_mode: true,
+                vision: true,
+                streaming_usage: true,
+                reasoning: true,
+                prompt_caching: true,
+                embeddings: true,
+            },
+            Family::Gemini | Family::Vertex => Capabilities {
+                tools: true,
+                json_mode: true,
+                vision: true,
+                streaming_usage: true,
+                reasoning: true,
+                prompt_caching: true,
                 embeddings: true,
             },
         }
@@ -88,6 +180,13 @@ pub fn provider_names() -> Vec<&'static str> {
 pub enum AnyProvider {
     OpenAiCompatible(OpenAiCompatible),
     Mock(MockProvider),
+    AzureOpenAi(AzureOpenAi),
+    CohereChat(CohereChat),
+    OllamaChat(OllamaChat),
+    Anthropic(Anthropic),
+    Bedrock(Bedrock),
+    Gemini(Gemini),
+    Vertex(Vertex),
 }
 
 impl AnyProvider {
@@ -110,6 +209,15 @@ impl AnyProvider {
                 AnyProvider::OpenAiCompatible(OpenAiCompatible::new(target, http.clone())?)
             }
             Family::Mock => AnyProvider::Mock(MockProvider::new(target)?),
+            Family::AzureOpenAi => {
+                AnyProvider::AzureOpenAi(AzureOpenAi::new(target, http.clone())?)
+            }
+            Family::CohereChat => AnyProvider::CohereChat(CohereChat::new(target, http.clone())?),
+            Family::OllamaChat => AnyProvider::OllamaChat(OllamaChat::new(target, http.clone())?),
+            Family::Anthropic => AnyProvider::Anthropic(Anthropic::new(target, http.clone())?),
+            Family::Bedrock => AnyProvider::Bedrock(Bedrock::new(target, http.clone())?),
+            Family::Gemini => AnyProvider::Gemini(Gemini::new(target, http.clone())?),
+            Family::Vertex => AnyProvider::Vertex(Vertex::new(target, http.clone())?),
         })
     }
 
@@ -118,6 +226,13 @@ impl AnyProvider {
         match self {
             AnyProvider::OpenAiCompatible(_) => Family::OpenAiCompatible,
             AnyProvider::Mock(_) => Family::Mock,
+            AnyProvider::AzureOpenAi(_) => Family::AzureOpenAi,
+            AnyProvider::CohereChat(_) => Family::CohereChat,
+            AnyProvider::OllamaChat(_) => Family::OllamaChat,
+            AnyProvider::Anthropic(_) => Family::Anthropic,
+            AnyProvider::Bedrock(_) => Family::Bedrock,
+            AnyProvider::Gemini(_) => Family::Gemini,
+            AnyProvider::Vertex(_) => Family::Vertex,
         }
     }
 }
@@ -127,6 +242,13 @@ impl Provider for AnyProvider {
         match self {
             AnyProvider::OpenAiCompatible(p) => p.chat(request).await,
             AnyProvider::Mock(p) => p.chat(request).await,
+            AnyProvider::AzureOpenAi(p) => p.chat(request).await,
+            AnyProvider::CohereChat(p) => p.chat(request).await,
+            AnyProvider::OllamaChat(p) => p.chat(request).await,
+            AnyProvider::Anthropic(p) => p.chat(request).await,
+            AnyProvider::Bedrock(p) => p.chat(request).await,
+            AnyProvider::Gemini(p) => p.chat(request).await,
+            AnyProvider::Vertex(p) => p.chat(request).await,
         }
     }
 
@@ -134,6 +256,13 @@ impl Provider for AnyProvider {
         match self {
             AnyProvider::OpenAiCompatible(p) => p.chat_stream(request).await,
             AnyProvider::Mock(p) => p.chat_stream(request).await,
+            AnyProvider::AzureOpenAi(p) => p.chat_stream(request).await,
+            AnyProvider::CohereChat(p) => p.chat_stream(request).await,
+            AnyProvider::OllamaChat(p) => p.chat_stream(request).await,
+            AnyProvider::Anthropic(p) => p.chat_stream(request).await,
+            AnyProvider::Bedrock(p) => p.chat_stream(request).await,
+            AnyProvider::Gemini(p) => p.chat_stream(request).await,
+            AnyProvider::Vertex(p) => p.chat_stream(request).await,
         }
     }
 
@@ -141,6 +270,13 @@ impl Provider for AnyProvider {
         match self {
             AnyProvider::OpenAiCompatible(p) => p.embeddings(request).await,
             AnyProvider::Mock(p) => p.embeddings(request).await,
+            AnyProvider::AzureOpenAi(p) => p.embeddings(request).await,
+            AnyProvider::CohereChat(p) => p.embeddings(request).await,
+            AnyProvider::OllamaChat(p) => p.embeddings(request).await,
+            AnyProvider::Anthropic(p) => p.embeddings(request).await,
+            AnyProvider::Bedrock(p) => p.embeddings(request).await,
+            AnyProvider::Gemini(p) => p.embeddings(request).await,
+            AnyProvider::Vertex(p) => p.embeddings(request).await,
         }
     }
 }

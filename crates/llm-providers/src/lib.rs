@@ -9,12 +9,18 @@
 //! - [`mock`] answers deterministically without any network, for demos and tests.
 //! - [`Client`] is the facade a Rust application uses without the gateway.
 
+pub mod anthropic;
 mod any;
+pub mod azure;
+pub mod bedrock;
 pub mod capabilities;
 mod client;
+pub mod cohere;
+pub mod gemini;
 pub mod hosts;
 pub mod http_client;
 pub mod mock;
+pub mod ollama;
 pub mod openai_compat;
 pub mod params;
 mod provider;
@@ -23,6 +29,7 @@ pub mod sse;
 pub mod stream_driver;
 mod target;
 pub mod upstream;
+pub mod vertex;
 
 pub use any::{AnyProvider, Family, provider_names};
 pub use client::{Client, ClientBuilder};

@@ -62,7 +62,7 @@ pub async fn post_json(
 }
 
 /// Reads a body up to [`MAX_UPSTREAM_BODY`].
-async fn read_bounded(mut response: reqwest::Response) -> Result<Bytes, Error> {
+pub async fn read_bounded(mut response: reqwest::Response) -> Result<Bytes, Error> {
     let mut body = BytesMut::new();
     while let Some(piece) = response.chunk().await.map_err(transport_error)? {
         if body.len() + piece.len() > MAX_UPSTREAM_BODY {

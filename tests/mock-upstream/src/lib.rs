@@ -22,13 +22,19 @@
 //!
 //! Faults apply to `/v1/chat/completions` and `/v1/embeddings`.
 
+mod anthropic;
+mod azure;
+mod bedrock;
 mod chat;
+mod cohere;
 mod delivery;
 mod embeddings;
 mod error;
 mod faults;
+mod google;
 mod ids;
 mod models;
+mod ollama;
 mod record;
 mod routes;
 mod schema;

@@ -39,6 +39,9 @@ pub struct Options {
     pub concurrency: usize,
     pub rate: u32,
     pub direct_only: bool,
+    /// Native wire families to bench through the gateway too (`--family anthropic`): their
+    /// translation cost next to the OpenAI passthrough.
+    pub families: Vec<String>,
 }
 
 impl Options {
@@ -50,6 +53,7 @@ impl Options {
         concurrency: 64,
         rate: 500,
         direct_only: false,
+        families: Vec::new(),
     };
 
     /// Long enough for stable tails.
@@ -60,11 +64,12 @@ impl Options {
         concurrency: 64,
         rate: 1000,
         direct_only: false,
+        families: Vec::new(),
     };
 
     pub fn parse(args: &[String]) -> Result<Self, String> {
         const USAGE: &str = "usage: cargo xtask bench [--quick|--full] [--duration SECS] \
-                             [--concurrency N] [--rate N] [--direct-only]";
+                             [--concurrency N] [--rate N] [--direct-only] [--family NAME]...";
         // Profile first, so explicit values override it whatever the order.
         let mut opts = if args.iter().any(|a| a == "--full") {
             Options::FULL
@@ -90,6 +95,22 @@ impl Options {
                 }
                 "--rate" => opts.rate = u32::try_from(value(arg)?).map_err(|e| e.to_string())?,
                 "--direct-only" => opts.direct_only = true,
+                "--family" => {
+                    let name = args
+                        .next()
+                        .ok_or_else(|| format!("--family needs a value; {USAGE}"))?;
+                    if family_model(name).is_none() {
+                        return Err(format!(
+                            "--family: unknown family `{name}`; known: {}",
+                            FAMILIES
+                                .iter()
+                                .map(|(n, _)| *n)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ));
+                    }
+                    opts.families.push(name.clone());
+                }
                 other => return Err(format!("unknown option `{other}`; {USAGE}")),
             }
         }
@@ -147,7 +168,7 @@ async fn measure(opts: &Options, target_dir: &Path) -> Result<Report, String> {
     let mut memory = Vec::new();
     if !opts.direct_only {
         let config = out.join("gateway-config.yaml");
-        std::fs::write(&config, gateway_config(mock.addr.port()))
+        std::fs::write(&config, gateway_config(mock.addr.port(), &opts.families))
             .map_err(|e| format!("{}: {e}", config.display()))?;
         let mut gw_cmd = tokio::process::Command::new(release.join("llm-gateway"));
         gw_cmd
@@ -156,14 +177,23 @@ async fn measure(opts: &Options, target_dir: &Path) -> Result<Report, String> {
             .args(["--host", "127.0.0.1", "--port", "0"]);
         let gateway = Server::start("llm-gateway", gw_cmd, &out.join("llm-gateway.log")).await?;
         gateway.wait_ready(&client, "/health/readiness").await?;
-        for stream in [false, true] {
-            let target = Target {
-                url: format!("{}/v1/chat/completions", gateway.base_url()),
-                auth: format!("Bearer {MASTER_KEY}"),
-                body: request_body("bench", stream),
-                stream,
-            };
-            scenarios.push(scenario("gateway", target, opts, &client).await?);
+        let groups = std::iter::once(("gateway".to_owned(), "bench".to_owned())).chain(
+            opts.families
+                .iter()
+                .map(|f| (format!("gateway/{f}"), format!("bench-{f}"))),
+        );
+        for (via, group) in groups {
+            // A handful of labels per run: leaking them keeps `Scenario` simple and `Copy`-free.
+            let via: &'static str = Box::leak(via.into_boxed_str());
+            for stream in [false, true] {
+                let target = Target {
+                    url: format!("{}/v1/chat/completions", gateway.base_url()),
+                    auth: format!("Bearer {MASTER_KEY}"),
+                    body: request_body(&group, stream),
+                    stream,
+                };
+                scenarios.push(scenario(via, target, opts, &client).await?);
+            }
         }
         memory.push((gateway.name, gateway.memory()?));
         gateway.stop().await;
@@ -233,19 +263,39 @@ fn request_body(model: &str, stream: bool) -> Bytes {
     ))
 }
 
+/// Native families the mock upstream speaks: name → the model string of a bench deployment
+/// (its `api_base` is the mock's root; the family's own paths follow).
+const FAMILIES: &[(&str, &str)] = &[("anthropic", "anthropic/claude-bench")];
+
+fn family_model(name: &str) -> Option<&'static str> {
+    FAMILIES.iter().find(|(n, _)| *n == name).map(|(_, m)| *m)
+}
+
 /// A LiteLLM-format config: the benchmark also exercises the config users migrate with.
-fn gateway_config(mock_port: u16) -> String {
-    format!(
+fn gateway_config(mock_port: u16, families: &[String]) -> String {
+    let mut config = format!(
         "model_list:
   - model_name: bench
     litellm_params:
       model: openai/gpt-4o-mini
       api_base: http://127.0.0.1:{mock_port}/v1
       api_key: {UPSTREAM_KEY}
-general_settings:
-  master_key: {MASTER_KEY}
 "
-    )
+    );
+    for family in families {
+        if let Some(model) = family_model(family) {
+            config.push_str(&format!(
+                "  - model_name: bench-{family}
+    litellm_params:
+      model: {model}
+      api_base: http://127.0.0.1:{mock_port}
+      api_key: {UPSTREAM_KEY}
+"
+            ));
+        }
+    }
+    config.push_str(&format!("general_settings:\n  master_key: {MASTER_KEY}\n"));
+    config
 }
 
 #[cfg(test)]
@@ -275,7 +325,13 @@ mod tests {
         assert_eq!(custom.duration, Duration::from_secs(2));
         assert_eq!((custom.concurrency, custom.rate), (8, 50));
         assert!(parse(&["--direct-only"]).unwrap().direct_only);
+        assert_eq!(
+            parse(&["--family", "anthropic"]).unwrap().families,
+            ["anthropic"]
+        );
         for bad in [
+            &["--family"][..],
+            &["--family", "carrier-pigeon"],
             &["--duration"][..],
             &["--duration", "0"],
             &["--rate", "fast"],
@@ -300,11 +356,16 @@ mod tests {
 
     #[test]
     fn gateway_config_points_at_the_mock() {
-        let config = gateway_config(4321);
+        let config = gateway_config(4321, &[]);
         assert!(
             config.contains("api_base: http://127.0.0.1:4321/v1\n"),
             "{config}"
         );
         assert!(config.contains("master_key: sk-bench-master\n"), "{config}");
+        let with_family = gateway_config(4321, &["anthropic".to_owned()]);
+        assert!(
+            with_family
+                .contains("model: anthropic/claude-bench\n      api_base: http://127.0.0.1:4321\n")
+        );
     }
 }

@@ -6,8 +6,8 @@
 //! the deployment's model name; answers come back through the typed OpenAI structs, so what we
 //! emit is strict whatever the host adds.
 
-mod request;
-mod stream;
+pub(crate) mod request;
+pub(crate) mod stream;
 
 use http::{HeaderMap, HeaderName, HeaderValue, header};
 use llm_types::{

@@ -7,7 +7,7 @@ use crate::hosts::Host;
 /// Serializes `request` for the host: the deployment's model name, `max_completion_tokens`
 /// renamed where the host knows only `max_tokens`, and for streams a request for the usage
 /// chunk (which we need for accounting even when the client did not ask for it).
-pub(super) fn chat_body(
+pub(crate) fn chat_body(
     host: &Host,
     upstream_model: &str,
     mut request: ChatCompletionRequest,

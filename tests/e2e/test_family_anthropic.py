@@ -1,0 +1,189 @@
+"""Anthropic family end to end: the official `openai` SDK -> the gateway -> the mock of Anthropic's Messages API.
+
+A LiteLLM `config.yaml` points `anthropic/...` deployments at the mock (`api_base` is the mock's root; the
+adapter appends `/v1/messages`). Every OpenAI body the gateway returns is validated against the OpenAI spec, and
+the mock's log shows what the gateway sent upstream (`x-api-key`, `anthropic-version`, the Messages body)."""
+
+import json
+
+import httpx2
+import pytest
+
+from conftest import MOCK_UPSTREAM_BIN, ServerProcess, _child_env, _require_binary, launch_gateway
+from support import (CLIENT_TIMEOUT, MASTER_KEY, PNG_DATA_URL, UPSTREAM_KEY, UPSTREAM_KEY_ENV,
+                     assemble_tool_calls, check_stream_chunks, create_chat, make_client, nonce, parse_sse, user)
+
+CHAT = "claude"
+RATE_LIMITED = "claude-rate-limited"
+OVERLOADED_MID_STREAM = "claude-overloaded"
+
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Current weather for a city",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    },
+}
+
+
+class Mock:
+    def __init__(self, process: ServerProcess):
+        self.process = process
+        self.http = httpx2.Client(base_url=process.url, timeout=CLIENT_TIMEOUT, trust_env=False)
+
+    def one_request_with(self, marker: str) -> dict:
+        r = self.http.get("/__mock/requests")
+        r.raise_for_status()
+        found = [rec for rec in r.json() if marker in json.dumps(rec.get("body"))]
+        assert len(found) == 1, f"expected one upstream request with {marker!r}, got {found!r}"
+        return found[0]
+
+
+@pytest.fixture(scope="module")
+def mock(tmp_path_factory):
+    _require_binary(MOCK_UPSTREAM_BIN, "MOCK_UPSTREAM_BIN", "llm-mock-upstream")
+    workdir = tmp_path_factory.mktemp("anthropic-mock")
+    process = ServerProcess(
+        "mock-upstream[anthropic]",
+        [str(MOCK_UPSTREAM_BIN), "--port", "0", "--api-key", UPSTREAM_KEY],
+        banner=r"mock-upstream listening on (http://127\.0\.0\.1:\d+)",
+        log_path=workdir / "mock-upstream.log", env=_child_env(), cwd=workdir,
+    )
+    mock = Mock(process)
+    yield mock
+    mock.http.close()
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def gateway(mock, tmp_path_factory):
+    def deployment(name: str, model: str) -> dict:
+        return {"model_name": name, "litellm_params": {
+            "model": f"anthropic/{model}", "api_base": mock.process.url, "api_key": f"os.environ/{UPSTREAM_KEY_ENV}"}}
+
+    config = {
+        "model_list": [
+            deployment(CHAT, "claude-sonnet-4-5"),
+            deployment(RATE_LIMITED, "error-429"),
+            deployment(OVERLOADED_MID_STREAM, "overloaded-after-2"),
+        ],
+        "general_settings": {"master_key": MASTER_KEY},
+    }
+    process = launch_gateway("llm-gateway[anthropic]", config, tmp_path_factory.mktemp("anthropic-gateway"))
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def client(gateway):
+    c = make_client(gateway)
+    yield c
+    c.close()
+
+
+def stream_chunks(client, spec, **kwargs) -> list[dict]:
+    """A streamed completion through the SDK, its raw chunks validated against the spec."""
+    with client.chat.completions.with_streaming_response.create(stream=True, **kwargs) as resp:
+        text = resp.read().decode()
+    return check_stream_chunks(spec, parse_sse(text))
+
+
+def test_chat_goes_out_as_an_anthropic_message(client, spec, mock):
+    marker = nonce()
+    completion, _, _ = create_chat(client, spec, model=CHAT, max_tokens=100, stop=["NEVER"],
+                                   messages=[{"role": "system", "content": "be brief"}, user(f"hello {marker}")])
+    choice = completion.choices[0]
+    assert choice.message.content == f"echo: hello {marker}"
+    assert choice.finish_reason == "stop"
+    assert completion.usage.prompt_tokens == 4 and completion.usage.completion_tokens == 3
+    sent = mock.one_request_with(marker)
+    assert sent["path"] == "/v1/messages"
+    headers = {k.lower(): v for k, v in sent["headers"]}
+    assert headers["x-api-key"] == UPSTREAM_KEY and headers["anthropic-version"] == "2023-06-01"
+    assert sent["body"] == {"model": "claude-sonnet-4-5", "max_tokens": 100, "system": "be brief",
+                            "stop_sequences": ["NEVER"], "messages": [user(f"hello {marker}")]}
+
+
+def test_stream_with_usage(client, spec):
+    marker = nonce()
+    chunks = stream_chunks(client, spec, model=CHAT, messages=[user(f"one two {marker}")],
+                           stream_options={"include_usage": True})
+    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+    assert text == f"echo: one two {marker}"
+    assert [c["choices"][0]["finish_reason"] for c in chunks if c["choices"]][-1] == "stop"
+    assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["total_tokens"] == 3 + 4
+    # The SDK's own parsing of the same stream.
+    streamed = client.chat.completions.create(model=CHAT, messages=[user(f"again {marker}")], stream=True)
+    assert "".join(c.choices[0].delta.content or "" for c in streamed if c.choices) == f"echo: again {marker}"
+
+
+def test_tools_stream_and_round_trip(client, spec, mock):
+    marker = nonce()
+    completion, _, _ = create_chat(client, spec, model=CHAT, tools=[WEATHER], tool_choice="required",
+                                   parallel_tool_calls=False, messages=[user(f"weather? {marker}")])
+    (call,) = completion.choices[0].message.tool_calls
+    assert completion.choices[0].finish_reason == "tool_calls"
+    assert call.function.name == "get_weather" and json.loads(call.function.arguments) == {"city": "mock"}
+    sent = mock.one_request_with(marker)["body"]
+    assert sent["tool_choice"] == {"type": "any", "disable_parallel_tool_use": True}
+
+    chunks = stream_chunks(client, spec, model=CHAT, tools=[WEATHER], messages=[user(f"weather? {nonce()}")])
+    deltas = [tc for c in chunks if c["choices"] for tc in c["choices"][0]["delta"].get("tool_calls") or []]
+    assert len(deltas) > 2, "arguments arrive in pieces"
+    (streamed,) = assemble_tool_calls(deltas).values()
+    assert streamed["name"] == "get_weather" and streamed["id"] and streamed["type"] == "function"
+    assert json.loads(streamed["arguments"]) == {"city": "mock"}
+
+    marker = nonce()
+    completion, _, _ = create_chat(client, spec, model=CHAT, tools=[WEATHER], messages=[
+        user(f"weather? {marker}"),
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": call.id, "type": "function", "function": {"name": "get_weather", "arguments": call.function.arguments}}]},
+        {"role": "tool", "tool_call_id": call.id, "content": "22C sunny"},
+    ])
+    assert completion.choices[0].message.content == "echo: tool result: 22C sunny"
+    sent = mock.one_request_with(marker)["body"]
+    assert sent["messages"][2] == {"role": "user", "content": [
+        {"type": "tool_result", "tool_use_id": call.id, "content": "22C sunny"}]}
+
+
+def test_json_mode_vision_and_reasoning(client, spec, mock):
+    schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+    completion, _, _ = create_chat(client, spec, model=CHAT, messages=[user(f"a city {nonce()}")],
+                                   response_format={"type": "json_schema", "json_schema": {"name": "c", "schema": schema}})
+    assert json.loads(completion.choices[0].message.content) == {"city": "mock"}
+    assert completion.choices[0].finish_reason == "stop"
+
+    marker = nonce()
+    completion, _, _ = create_chat(client, spec, model=CHAT, messages=[{"role": "user", "content": [
+        {"type": "text", "text": f"what is this {marker}"}, {"type": "image_url", "image_url": {"url": PNG_DATA_URL}}]}])
+    assert completion.choices[0].message.content == f"echo: what is this {marker} [images: 1]"
+    image = mock.one_request_with(marker)["body"]["messages"][0]["content"][1]
+    assert image["type"] == "image" and image["source"]["type"] == "base64"
+    assert image["source"]["media_type"] == "image/png"
+
+    marker = nonce()
+    _, body, _ = create_chat(client, spec, model=CHAT, reasoning_effort="low", messages=[user(f"think {marker}")])
+    assert body["choices"][0]["message"]["reasoning_content"] == f"thinking about: think {marker}"
+    assert mock.one_request_with(marker)["body"]["thinking"] == {"type": "enabled", "budget_tokens": 1024}
+
+
+def test_errors_and_embeddings(client, gateway):
+    import openai
+
+    with pytest.raises(openai.RateLimitError) as raised:
+        client.chat.completions.create(model=RATE_LIMITED, messages=[user("hi")])
+    assert raised.value.response.headers.get("retry-after") == "7"
+
+    with pytest.raises(openai.BadRequestError) as raised:
+        client.embeddings.create(model=CHAT, input="hi")
+    assert "embeddings are not supported by anthropic" in raised.value.response.text
+
+    with httpx2.Client(base_url=gateway.url, timeout=CLIENT_TIMEOUT, trust_env=False) as http:
+        with http.stream("POST", "/v1/chat/completions", headers={"Authorization": f"Bearer {MASTER_KEY}"},
+                         json={"model": OVERLOADED_MID_STREAM, "stream": True,
+                               "messages": [user("one two three four")]}) as resp:
+            text = resp.read().decode()
+    transcript = parse_sse(text)
+    assert transcript.errors, f"the mid-stream overload ends the stream with an error event: {text!r}"
