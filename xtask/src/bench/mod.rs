@@ -140,7 +140,24 @@ pub fn run(opts: &Options) -> Result<(), String> {
     let json = target_dir.join("bench/last.json");
     report.write_json(&json)?;
     println!("results written to {}", json.display());
-    report.check(MAX_ERROR_RATIO)
+    report.check(MAX_ERROR_RATIO)?;
+    if !opts.families.is_empty() {
+        // The translation alone, in-process: per-chunk cost without servers or network.
+        let example = [
+            "run",
+            "--release",
+            "--quiet",
+            "-p",
+            "llm-providers",
+            "--example",
+            "stream_translation",
+        ];
+        run_step(
+            "stream translation micro-benchmark",
+            workspace::cargo(&root).args(example),
+        )?;
+    }
+    Ok(())
 }
 
 /// Starts the servers, runs every scenario, and stops the servers (on error too: the

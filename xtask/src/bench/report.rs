@@ -91,7 +91,7 @@ impl Report {
     pub fn print(&self) {
         println!();
         println!(
-            "{:<20} {:>12} | {:>8} {:>8} {:>8} {:>10} {:>10} | {:>8}",
+            "{:<30} {:>12} | {:>8} {:>8} {:>8} {:>10} {:>10} | {:>8}",
             "",
             format!("req/s @c{}", self.concurrency),
             "p50 ms",
@@ -102,7 +102,7 @@ impl Report {
             "errors"
         );
         println!(
-            "{:<20} {:>12} | {:^50} |",
+            "{:<30} {:>12} | {:^50} |",
             "",
             "(closed)",
             format!("open loop at {} req/s", self.rate)
@@ -111,7 +111,7 @@ impl Report {
             let lat = cells(s.open.latency);
             let first = cells(s.open.first_byte);
             println!(
-                "{:<20} {:>12.1} | {:>8} {:>8} {:>8} {:>10} {:>10} | {:>8}",
+                "{:<30} {:>12.1} | {:>8} {:>8} {:>8} {:>10} {:>10} | {:>8}",
                 s.name,
                 s.closed.throughput_rps,
                 lat[0],

@@ -7,7 +7,7 @@
 //! emit is strict whatever the host adds.
 
 pub(crate) mod request;
-pub(crate) mod stream;
+pub mod stream;
 
 use http::{HeaderMap, HeaderName, HeaderValue, header};
 use llm_types::{
