@@ -167,6 +167,17 @@ def test_json_mode_vision_and_reasoning(client, spec, mock):
     _, body, _ = create_chat(client, spec, model=CHAT, reasoning_effort="low", messages=[user(f"think {marker}")])
     assert body["choices"][0]["message"]["reasoning_content"] == f"thinking about: think {marker}"
     assert mock.one_request_with(marker)["body"]["thinking"] == {"type": "enabled", "budget_tokens": 1024}
+    # The signed thinking block comes back as LiteLLM's thinking_blocks, and handed back on the
+    # assistant turn it reaches Anthropic with its signature.
+    message = body["choices"][0]["message"]
+    [block] = message["thinking_blocks"]
+    assert block["type"] == "thinking" and block["thinking"] == message["reasoning_content"] and block["signature"]
+    again = nonce()
+    create_chat(client, spec, model=CHAT, reasoning_effort="low", messages=[
+        user(f"think {marker}"),
+        {"role": "assistant", "content": message["content"], "thinking_blocks": message["thinking_blocks"]},
+        user(f"more {again}")])
+    assert mock.one_request_with(again)["body"]["messages"][1]["content"][0] == block
 
 
 def test_errors_and_embeddings(client, gateway):

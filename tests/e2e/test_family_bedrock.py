@@ -189,6 +189,17 @@ def test_json_mode_vision_and_reasoning(client, spec, mock):
     assert body["choices"][0]["message"]["reasoning_content"] == f"thinking about: think {marker}"
     assert mock.one_request_with(marker)["body"]["additionalModelRequestFields"] == {
         "thinking": {"type": "enabled", "budget_tokens": 1024}}
+    # reasoningContent comes back as a signed thinking block, and handed back it is sent as one.
+    message = body["choices"][0]["message"]
+    [block] = message["thinking_blocks"]
+    assert block["type"] == "thinking" and block["thinking"] == message["reasoning_content"] and block["signature"]
+    again = nonce()
+    create_chat(client, spec, model=CHAT, reasoning_effort="low", messages=[
+        user(f"think {marker}"),
+        {"role": "assistant", "content": message["content"], "thinking_blocks": message["thinking_blocks"]},
+        user(f"more {again}")])
+    assert mock.one_request_with(again)["body"]["messages"][1]["content"][0] == {
+        "reasoningContent": {"reasoningText": {"text": block["thinking"], "signature": block["signature"]}}}
 
 
 def test_embeddings_titan_and_cohere(client, spec, mock):

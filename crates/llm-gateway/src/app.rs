@@ -51,14 +51,14 @@ pub fn build_router(config: &GatewayConfig) -> Result<Router, Error> {
                 e.message = format!("model `{}`: {}", d.model_name, e.message).into();
                 e
             })?;
-            Ok(Deployment {
-                id: Arc::from(id),
-                model_name: Arc::from(d.model_name.as_str()),
-                target_model: Arc::from(d.target.model.as_str()),
-                max_retries: d.max_retries,
+            Ok(Deployment::with_spec(
+                &id,
+                &d.model_name,
+                &d.target.model,
+                d.spec.clone(),
                 provider,
-            })
+            ))
         })
         .collect::<Result<Vec<_>, Error>>()?;
-    Ok(Router::new(deployments))
+    Ok(Router::with_settings(deployments, config.router.clone()))
 }

@@ -93,6 +93,7 @@ impl Provider for MockProvider {
                     function_call: None,
                     reasoning_content: None,
                     annotations: None,
+                    thinking_blocks: None,
                 },
                 finish_reason: Some(finish_reason),
                 logprobs: None,

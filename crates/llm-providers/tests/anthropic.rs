@@ -13,10 +13,13 @@ use llm_providers::{Family, Provider};
 use llm_types::{
     ChatCompletionRequest, ChatMessage, ContentPart, EmbeddingInput, EmbeddingsRequest, ErrorKind,
     FinishReason, FunctionCall, FunctionDefinition, ImageUrl, JsonSchemaFormat, MessageContent,
-    ResponseFormat, Role, Stop, Tool, ToolCall,
+    ResponseFormat, Role, Stop, ThinkingBlock, Tool, ToolCall,
 };
 use serde_json::{Value, json};
 use support::*;
+
+/// The signature the mock puts on its thinking blocks.
+const MOCK_SIGNATURE: &str = "bW9jay1zaWduYXR1cmU=";
 
 fn user(text: &str) -> ChatCompletionRequest {
     ChatCompletionRequest::new("ignored", vec![ChatMessage::text(Role::User, text)])
@@ -74,18 +77,21 @@ fn vision_request() -> ChatCompletionRequest {
     message.content = Some(MessageContent::Parts(vec![
         ContentPart::Text {
             text: "what is this".into(),
+            cache_control: None,
         },
         ContentPart::ImageUrl {
             image_url: ImageUrl {
                 url: "data:image/png;base64,iVBORw0KGgo=".into(),
                 detail: None,
             },
+            cache_control: None,
         },
         ContentPart::ImageUrl {
             image_url: ImageUrl {
                 url: "https://example.com/cat.jpg".into(),
                 detail: None,
             },
+            cache_control: None,
         },
     ]));
     ChatCompletionRequest::new("ignored", vec![message])
@@ -290,10 +296,24 @@ impl Case {
                 let sent = harness.last_request().body;
                 let (chunks, error) = collect(&provider, streamed(request)).await;
                 check_chunks("reasoning stream", &chunks);
+                // The signed thinking block, whole in the answer, as its last piece in the stream.
+                let signed = |b: &ThinkingBlock| b.signature.as_deref() == Some(MOCK_SIGNATURE);
+                let message = &response.choices[0].message;
+                let streamed_signature = chunks
+                    .iter()
+                    .flat_map(|c| &c.choices)
+                    .flat_map(|c| c.delta.thinking_blocks.iter().flatten())
+                    .any(signed);
                 ensure(
                     sent["thinking"] == json!({"type": "enabled", "budget_tokens": 2048})
-                        && response.choices[0].message.reasoning_content.as_deref()
+                        && message.reasoning_content.as_deref()
                             == Some("thinking about: deep question")
+                        && message.thinking_blocks.as_ref().is_some_and(|blocks| {
+                            blocks.len() == 1
+                                && signed(&blocks[0])
+                                && blocks[0].thinking == message.reasoning_content
+                        })
+                        && streamed_signature
                         && error.is_none()
                         && reasoning_of(&chunks) == "thinking about: deep question"
                         && text_of(&chunks) == "echo: deep question",
@@ -517,11 +537,37 @@ async fn cache_tokens_count_as_prompt_tokens_and_reads_as_cached() {
         json!([{"type": "text", "text": "a b c d", "cache_control": {"type": "ephemeral"}}])
     );
     let usage = response.usage.unwrap();
-    // The mock reads all but one of the 6 prompt words from cache.
-    assert_eq!((usage.prompt_tokens, usage.cached_tokens()), (6, 5));
+    // The mock reads all but one of the 6 prompt words from cache (and writes none); reads
+    // and writes are also kept apart at the top level, as LiteLLM reports them.
+    let counts = |u: &llm_types::Usage| {
+        (
+            u.prompt_tokens,
+            u.cached_tokens(),
+            u.cache_read_input_tokens,
+            u.cache_creation_input_tokens,
+        )
+    };
+    assert_eq!(counts(&usage), (6, 5, Some(5), Some(0)));
     let (chunks, _) = collect(&harness.provider("claude-sonnet-4-5"), streamed(request)).await;
     let usage = chunks.last().unwrap().usage.clone().unwrap();
-    assert_eq!((usage.prompt_tokens, usage.cached_tokens()), (6, 5));
+    assert_eq!(counts(&usage), (6, 5, Some(5), Some(0)));
+    // A breakpoint on a content part reaches Anthropic on that part's block.
+    let part_cached: ChatCompletionRequest = serde_json::from_value(json!({"model": "x",
+        "messages": [{"role": "user", "content": [
+            {"type": "text", "text": "a b c d", "cache_control": {"type": "ephemeral"}},
+            {"type": "text", "text": "e f"}]}]}))
+    .unwrap();
+    let response = harness
+        .provider("claude-sonnet-4-5")
+        .chat(part_cached)
+        .await
+        .unwrap();
+    assert_eq!(
+        harness.last_request().body["messages"][0]["content"],
+        json!([{"type": "text", "text": "a b c d", "cache_control": {"type": "ephemeral"}},
+               {"type": "text", "text": "e f"}])
+    );
+    assert_eq!(response.usage.unwrap().cached_tokens(), 5);
 }
 
 #[tokio::test]

@@ -135,6 +135,42 @@ fn requests_translate() {
                    "messages": [{"role": "user", "content": [{"type": "text", "text": "long", "cache_control": {"type": "ephemeral"}}]}],
                    "tools": [{"name": "w", "input_schema": {"type": "object", "properties": {}}, "cache_control": {"type": "ephemeral", "ttl": "1h"}}]}),
         ),
+        // cache_control on content parts marks that part's block: text, image, document, in
+        // user turns, system prompts and tool results alike.
+        (
+            json!({"messages": [
+                {"role": "system", "content": [
+                    {"type": "text", "text": "rules", "cache_control": {"type": "ephemeral"}},
+                    {"type": "text", "text": "today"}]},
+                {"role": "user", "content": [
+                    {"type": "text", "text": "doc", "cache_control": {"type": "ephemeral", "ttl": "1h"}},
+                    {"type": "image_url", "image_url": {"url": "https://x/y.png"}, "cache_control": {"type": "ephemeral"}},
+                    {"type": "file", "file": {"file_data": "data:application/pdf;base64,JVBE"}, "cache_control": {"type": "ephemeral"}},
+                    {"type": "text", "text": "", "cache_control": {"type": "ephemeral"}},
+                    {"type": "text", "text": "q"}]},
+                {"role": "assistant", "tool_calls": [{"id": "t1", "type": "function", "function": {"name": "w", "arguments": "{}"}}]},
+                {"role": "tool", "tool_call_id": "t1", "content": [
+                    {"type": "text", "text": "big result", "cache_control": {"type": "ephemeral"}}]}]}),
+            json!({"model": "claude-x", "max_tokens": 4096,
+                   "system": [{"type": "text", "text": "rules", "cache_control": {"type": "ephemeral"}},
+                              {"type": "text", "text": "today"}],
+                   "messages": [
+                {"role": "user", "content": [
+                    {"type": "text", "text": "doc", "cache_control": {"type": "ephemeral", "ttl": "1h"}},
+                    {"type": "image", "source": {"type": "url", "url": "https://x/y.png"}, "cache_control": {"type": "ephemeral"}},
+                    {"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": "JVBE"},
+                     "cache_control": {"type": "ephemeral"}},
+                    {"type": "text", "text": "q"}]},
+                {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "w", "input": {}}]},
+                {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": [
+                    {"type": "text", "text": "big result", "cache_control": {"type": "ephemeral"}}]}]}]}),
+        ),
+        // A lone cached part keeps its block form (a plain string cannot carry the marker).
+        (
+            json!({"messages": [{"role": "user", "content": [{"type": "text", "text": "hi", "cache_control": {"type": "ephemeral"}}]}]}),
+            json!({"model": "claude-x", "max_tokens": 4096,
+                   "messages": [{"role": "user", "content": [{"type": "text", "text": "hi", "cache_control": {"type": "ephemeral"}}]}]}),
+        ),
         // JSON mode through the forced json_tool_call tool (LiteLLM's shape).
         (
             json!({"messages": hi(), "response_format": {"type": "json_object"}}),
@@ -245,8 +281,10 @@ fn response(content: Value, stop_reason: &str, json_mode: bool) -> Value {
 
 #[test]
 fn responses_translate() {
+    // Cache reads and writes: in the prompt, reads as cached_tokens, both kept apart (LiteLLM).
     let usage = json!({"prompt_tokens": 105, "completion_tokens": 3, "total_tokens": 108,
-                       "prompt_tokens_details": {"cached_tokens": 90}});
+                       "prompt_tokens_details": {"cached_tokens": 90},
+                       "cache_read_input_tokens": 90, "cache_creation_input_tokens": 5});
     let cases = vec![
         (
             response(
@@ -269,6 +307,8 @@ fn responses_translate() {
             ),
             json!({"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant",
                    "content": "ok", "reasoning_content": "hmm",
+                   "thinking_blocks": [{"type": "thinking", "thinking": "hmm", "signature": "s"},
+                                       {"type": "redacted_thinking", "data": "x"}],
                    "tool_calls": [{"id": "t1", "type": "function", "function": {"name": "w", "arguments": "{\"c\":1}"}}]}}),
         ),
         (
@@ -344,7 +384,8 @@ fn stream_events_translate() {
     let end = |reason: &str, output: u64| {
         let mut chunk = choice(json!({}), json!(reason));
         chunk["usage"] = json!({"prompt_tokens": 7, "completion_tokens": output,
-            "total_tokens": 7 + output, "prompt_tokens_details": {"cached_tokens": 2}});
+            "total_tokens": 7 + output, "prompt_tokens_details": {"cached_tokens": 2},
+            "cache_read_input_tokens": 2});
         chunk
     };
     let message_delta = |reason: &str, output: u64| json!({"type": "message_delta", "delta": {"stop_reason": reason}, "usage": {"output_tokens": output}});
@@ -357,15 +398,30 @@ fn stream_events_translate() {
                 delta(0, json!({"type": "thinking_delta", "thinking": "hm"})),
                 delta(0, json!({"type": "signature_delta", "signature": "s"})),
                 json!({"type": "content_block_stop", "index": 0}),
-                block(1, json!({"type": "text", "text": ""})),
-                delta(1, json!({"type": "text_delta", "text": "Hi"})),
+                block(1, json!({"type": "redacted_thinking", "data": "enc"})),
+                json!({"type": "content_block_stop", "index": 1}),
+                block(2, json!({"type": "text", "text": ""})),
+                delta(2, json!({"type": "text_delta", "text": "Hi"})),
                 message_delta("end_turn", 4),
                 json!({"type": "message_stop"}),
             ],
             false,
+            // Thinking as LiteLLM streams it: the text twice (reasoning_content and a
+            // thinking_blocks piece), then the signature as its own piece.
             vec![
                 role.clone(),
-                choice(json!({"reasoning_content": "hm"}), Value::Null),
+                choice(
+                    json!({"reasoning_content": "hm", "thinking_blocks": [{"type": "thinking", "thinking": "hm"}]}),
+                    Value::Null,
+                ),
+                choice(
+                    json!({"thinking_blocks": [{"type": "thinking", "thinking": "", "signature": "s"}]}),
+                    Value::Null,
+                ),
+                choice(
+                    json!({"thinking_blocks": [{"type": "redacted_thinking", "data": "enc"}]}),
+                    Value::Null,
+                ),
                 choice(json!({"content": "Hi"}), Value::Null),
                 end("stop", 4),
             ],
@@ -468,4 +524,44 @@ fn stream_error_events_fail_the_stream() {
     let error = translator.on_event(event, &mut out).unwrap_err();
     assert_eq!(error.status(), 429);
     assert!(out.is_empty());
+}
+
+/// A thinking + tools conversation round-trips: the answer's `thinking_blocks` (signature
+/// included), handed back on the assistant turn as LiteLLM clients do, lead that turn in the
+/// next Anthropic request, signed, before its tool_use.
+#[test]
+fn thinking_blocks_round_trip_through_a_tool_conversation() {
+    let answer = response(
+        json!([
+            {"type": "thinking", "thinking": "need weather", "signature": "sig-1"},
+            {"type": "redacted_thinking", "data": "enc"},
+            {"type": "tool_use", "id": "t1", "name": "w", "input": {"c": 1}}]),
+        "tool_use",
+        false,
+    );
+    let mut assistant = answer["choices"][0]["message"].clone();
+    // What a client keeps of the answer: the message as it came.
+    assistant
+        .as_object_mut()
+        .unwrap()
+        .remove("reasoning_content");
+    let next = json!({
+        "thinking": {"type": "enabled", "budget_tokens": 1024},
+        "tools": [{"type": "function", "function": {"name": "w", "parameters": {"type": "object"}}}],
+        "messages": [
+            {"role": "user", "content": "weather?"},
+            assistant,
+            {"role": "tool", "tool_call_id": "t1", "content": "sunny"}]});
+    let body = translate(next).unwrap();
+    assert_eq!(
+        body["messages"][1],
+        json!({"role": "assistant", "content": [
+            {"type": "thinking", "thinking": "need weather", "signature": "sig-1"},
+            {"type": "redacted_thinking", "data": "enc"},
+            {"type": "tool_use", "id": "t1", "name": "w", "input": {"c": 1}}]})
+    );
+    assert_eq!(
+        body["messages"][2],
+        json!({"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "sunny"}]})
+    );
 }

@@ -212,15 +212,29 @@ async fn run(harness: &Harness, case: Case) -> Result<(), String> {
                 .await
                 .map_err(|e| format!("{e:?}"))?;
             check_response("reasoning", &answer);
+            // The reasoning block with its signature, whole in the answer, as the last
+            // thinking_blocks piece in the stream.
+            let signed = |b: &llm_types::ThinkingBlock| {
+                b.kind == "thinking" && b.signature.as_deref() == Some("mock-signature")
+            };
+            let message = &answer.choices[0].message;
             ensure(
-                answer.choices[0].message.reasoning_content.as_deref()
-                    == Some("thinking about: why?"),
+                message.reasoning_content.as_deref() == Some("thinking about: why?")
+                    && message
+                        .thinking_blocks
+                        .as_ref()
+                        .is_some_and(|blocks| blocks.len() == 1 && signed(&blocks[0])),
                 "reasoning",
             )?;
             let (chunks, _) = stream(MODEL, request).await?;
             check_chunks("reasoning stream", &chunks);
+            let streamed_signature = chunks
+                .iter()
+                .flat_map(|c| &c.choices)
+                .flat_map(|c| c.delta.thinking_blocks.iter().flatten())
+                .any(signed);
             ensure(
-                reasoning_of(&chunks) == "thinking about: why?",
+                reasoning_of(&chunks) == "thinking about: why?" && streamed_signature,
                 "streamed reasoning",
             )
         }

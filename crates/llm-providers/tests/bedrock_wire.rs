@@ -228,6 +228,73 @@ fn translates_requests() {
             json!([{"role": "user", "content": [{"text": "a"}, {"text": "b"}]}]),
         ),
         (
+            "part cache",
+            from_json(json!([{"role": "user", "content": [
+                {"type": "text", "text": "doc", "cache_control": {"type": "ephemeral"}},
+                {"type": "image_url", "image_url": {"url": format!("data:image/png;base64,{PIXEL}")},
+                 "cache_control": {"type": "ephemeral"}},
+                {"type": "text", "text": "", "cache_control": {"type": "ephemeral"}},
+                {"type": "text", "text": "q"}]}])),
+            "/messages/0/content",
+            json!([{"text": "doc"}, {"cachePoint": {"type": "default"}},
+                   {"image": {"format": "png", "source": {"bytes": PIXEL}}}, {"cachePoint": {"type": "default"}},
+                   {"text": "q"}]),
+        ),
+        (
+            "part and message cache",
+            from_json(
+                json!([{"role": "user", "cache_control": {"type": "ephemeral"},
+                "content": [{"type": "text", "text": "a", "cache_control": {"type": "ephemeral"}}]}]),
+            ),
+            "/messages/0/content",
+            json!([{"text": "a"}, {"cachePoint": {"type": "default"}}]),
+        ),
+        (
+            "system part cache",
+            from_json(json!([
+                {"role": "system", "content": [
+                    {"type": "text", "text": "rules", "cache_control": {"type": "ephemeral"}},
+                    {"type": "text", "text": "today"}]},
+                {"role": "user", "content": "q"}])),
+            "/system",
+            json!([{"text": "rules"}, {"cachePoint": {"type": "default"}}, {"text": "today"}]),
+        ),
+        (
+            "system part and message cache",
+            from_json(json!([
+                {"role": "system", "cache_control": {"type": "ephemeral"},
+                 "content": [{"type": "text", "text": "rules", "cache_control": {"type": "ephemeral"}}]},
+                {"role": "user", "content": "q"}])),
+            "/system",
+            json!([{"text": "rules"}, {"cachePoint": {"type": "default"}}]),
+        ),
+        (
+            "tool result cache",
+            from_json(json!([
+                {"role": "user", "content": "q"},
+                {"role": "assistant", "tool_calls": [{"id": "t1", "type": "function", "function": {"name": "w", "arguments": "{}"}}]},
+                {"role": "tool", "tool_call_id": "t1", "content": [
+                    {"type": "text", "text": "big", "cache_control": {"type": "ephemeral"}}]}])),
+            "/messages/2/content",
+            json!([{"toolResult": {"toolUseId": "t1", "content": [{"text": "big"}], "status": "success"}},
+                   {"cachePoint": {"type": "default"}}]),
+        ),
+        (
+            // An answer's thinking_blocks handed back: signed reasoning before the tool call.
+            "thinking blocks",
+            from_json(json!([
+                {"role": "user", "content": "q"},
+                {"role": "assistant", "content": null, "reasoning_content": "hm",
+                 "thinking_blocks": [{"type": "thinking", "thinking": "hm", "signature": "sig"},
+                                     {"type": "redacted_thinking", "data": "ZW5j"}],
+                 "tool_calls": [{"id": "t1", "type": "function", "function": {"name": "w", "arguments": "{}"}}]},
+                {"role": "tool", "tool_call_id": "t1", "content": "sunny"}])),
+            "/messages/1/content",
+            json!([{"reasoningContent": {"reasoningText": {"text": "hm", "signature": "sig"}}},
+                   {"reasoningContent": {"redactedContent": "ZW5j"}},
+                   {"toolUse": {"toolUseId": "t1", "name": "w", "input": {}}}]),
+        ),
+        (
             "json",
             json_request(),
             "/toolConfig/toolChoice",
@@ -278,6 +345,7 @@ fn translates_requests() {
                 url: "https://x/y.png".into(),
                 detail: None,
             },
+            cache_control: None,
         };
     }
     assert_eq!(
@@ -286,6 +354,12 @@ fn translates_requests() {
             .status(),
         400
     );
+}
+
+/// A request to the test model with these messages.
+fn from_json(messages: Value) -> ChatCompletionRequest {
+    serde_json::from_value(json!({"model": format!("bedrock/{MODEL}"), "messages": messages}))
+        .unwrap()
 }
 
 /// Removes the members real Bedrock sends beyond the botocore model (the mock sends them too,

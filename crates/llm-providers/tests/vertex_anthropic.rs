@@ -138,6 +138,27 @@ async fn claude_on_vertex() {
         let errors = anthropic_spec().errors("", &messages_body);
         assert!(errors.is_empty(), "{what}: {errors:#?}");
     }
+    // Same translation as the Anthropic family: cache counts kept apart, signed thinking.
+    let thinking =
+        json!({"messages": [{"role": "user", "content": "why"}], "reasoning_effort": "low"});
+    let r = p.chat(request(thinking)).await.unwrap();
+    check_response("thinking", &r);
+    let usage = r.usage.unwrap();
+    assert_eq!(
+        (
+            usage.cache_read_input_tokens,
+            usage.cache_creation_input_tokens
+        ),
+        (Some(0), Some(0))
+    );
+    let blocks = r.choices[0].message.thinking_blocks.clone().unwrap();
+    assert_eq!(blocks[0].thinking, r.choices[0].message.reasoning_content);
+    assert!(
+        blocks[0]
+            .signature
+            .as_deref()
+            .is_some_and(|s| !s.is_empty())
+    );
     let tokens = h
         .server
         .requests()

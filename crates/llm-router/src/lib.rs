@@ -1,14 +1,28 @@
 //! Routing for llm-gateway and for Rust applications: model groups of deployments, the choice
-//! among them, retries and (in later increments) fallbacks, cooldowns and health.
+//! among them, retries, fallbacks and cooldowns.
 //!
 //! A [`Router`] is built once per configuration and shared (`Arc`); it owns every deployment's
-//! prebuilt adapter. Today a group's deployments take turns (round-robin) and a retryable
-//! failure is retried on the next deployment, up to the deployment's `max_retries`.
+//! prebuilt adapter and live state. A request goes to its model group; a [`Strategy`] picks a
+//! deployment among those available (fitting the prompt, not cooling down, under their
+//! limits, lowest `order` tier first); a retryable failure is retried on another deployment
+//! (or the same one after a backoff honouring `Retry-After`) as the [`RetryPolicy`] allows;
+//! when the group gives up, the request falls back to the groups configured for that kind of
+//! failure.
 
+mod breaker;
 mod deployment;
 mod retry;
 mod router;
+mod settings;
+mod state;
+mod strategy;
 
-pub use deployment::Deployment;
-pub use retry::backoff;
-pub use router::{Routed, Router};
+pub use breaker::{Admission, BreakerPolicy};
+pub use deployment::{Deployment, DeploymentSpec};
+pub use retry::{MAX_HELD_RETRY_AFTER, backoff, wait_before_retry};
+pub use router::{FailedAttempt, Routed, Router};
+pub use settings::{
+    DEFAULT_MAX_FALLBACKS, DEFAULT_NUM_RETRIES, RequestOptions, RetryPolicy, RouterSettings,
+};
+pub use state::{DeploymentState, MinuteUsage};
+pub use strategy::Strategy;

@@ -5,6 +5,23 @@ use std::time::Duration;
 /// Longest wait between two attempts: past this a client is better served by an error.
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
+/// The longest `Retry-After` a request is held for: past it the client gets the 429 with the
+/// header at once (it can wait better than an open connection can), or a fallback serves it.
+pub const MAX_HELD_RETRY_AFTER: Duration = Duration::from_secs(5);
+
+/// The wait before retrying on the same deployment, or `None` when the upstream asked for a
+/// longer pause than a request is held for.
+pub fn wait_before_retry(
+    attempt: u32,
+    retry_after: Option<Duration>,
+    jitter_seed: u64,
+) -> Option<Duration> {
+    match retry_after {
+        Some(wait) if wait > MAX_HELD_RETRY_AFTER => None,
+        _ => Some(backoff(attempt, retry_after, jitter_seed)),
+    }
+}
+
 /// The wait before retry number `attempt` (1-based): the upstream's `Retry-After` when it gave
 /// one, else exponential from 100 ms with up to 25% jitter, capped at 10 s.
 pub fn backoff(attempt: u32, retry_after: Option<Duration>, jitter_seed: u64) -> Duration {
@@ -20,6 +37,17 @@ pub fn backoff(attempt: u32, retry_after: Option<Duration>, jitter_seed: u64) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_retry_after_is_not_held() {
+        let s = Duration::from_secs;
+        assert_eq!(wait_before_retry(1, Some(s(3)), 0), Some(s(3)));
+        assert_eq!(wait_before_retry(1, Some(s(7)), 0), None);
+        assert_eq!(
+            wait_before_retry(2, None, 0),
+            Some(Duration::from_millis(200))
+        );
+    }
 
     #[test]
     fn backoff_schedule() {

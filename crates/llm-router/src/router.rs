@@ -1,5 +1,7 @@
-//! The [`Router`]: model name → group of deployments → an answer, with retries.
+//! The [`Router`]: model name → group of deployments → an answer, with a routing strategy,
+//! retries, fallbacks to other groups and per-deployment cooldowns.
 
+use futures_util::{StreamExt, stream};
 use llm_providers::{AnyProvider, ChatStream, Provider};
 use llm_types::{
     ChatCompletionRequest, ChatCompletionResponse, EmbeddingsRequest, EmbeddingsResponse, Error,
@@ -8,10 +10,24 @@ use llm_types::{
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::time::Instant;
 
+use crate::breaker::Admission;
 use crate::deployment::Deployment;
-use crate::retry::backoff;
+use crate::retry::wait_before_retry;
+use crate::settings::{RequestOptions, RouterSettings};
+use crate::strategy::choose;
+
+/// A failed attempt on the way to an answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedAttempt {
+    pub group: Arc<str>,
+    pub deployment: Arc<str>,
+    /// The error's metric label (`rate_limited`, `upstream_timeout`, ...).
+    pub error: &'static str,
+}
 
 /// An answer and how it was obtained.
 #[derive(Debug)]
@@ -21,11 +37,16 @@ pub struct Routed<T, P: Provider = AnyProvider> {
     pub deployment: Arc<Deployment<P>>,
     /// Attempts made, the successful one included.
     pub attempts: u32,
+    /// Retries within the group that answered.
+    pub retries: u32,
+    /// Fallback groups moved to.
+    pub fallbacks: u32,
+    /// Every failed attempt, in order.
+    pub failures: Vec<FailedAttempt>,
 }
 
 struct ModelGroup<P: Provider> {
     deployments: Vec<Arc<Deployment<P>>>,
-    next: AtomicUsize,
 }
 
 /// Model groups built from a configuration; cheap to share behind an `Arc`.
@@ -33,11 +54,19 @@ pub struct Router<P: Provider = AnyProvider> {
     groups: HashMap<Arc<str>, ModelGroup<P>>,
     /// Public model names in configuration order, for listings and error messages.
     names: Vec<Arc<str>>,
+    settings: RouterSettings,
+    /// xorshift state for the strategies' random choices.
+    rng: AtomicU64,
 }
 
 impl<P: Provider> Router<P> {
-    /// Groups deployments by their public model name, keeping configuration order.
+    /// Groups deployments by their public model name, with default settings.
     pub fn new(deployments: Vec<Deployment<P>>) -> Self {
+        Router::with_settings(deployments, RouterSettings::default())
+    }
+
+    /// Groups deployments by their public model name, keeping configuration order.
+    pub fn with_settings(deployments: Vec<Deployment<P>>, settings: RouterSettings) -> Self {
         let mut groups: HashMap<Arc<str>, ModelGroup<P>> = HashMap::new();
         let mut names = Vec::new();
         for deployment in deployments {
@@ -46,12 +75,29 @@ impl<P: Provider> Router<P> {
                 names.push(name);
                 ModelGroup {
                     deployments: Vec::new(),
-                    next: AtomicUsize::new(0),
                 }
             });
             group.deployments.push(Arc::new(deployment));
         }
-        Router { groups, names }
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0x9e37_79b9, |d| d.as_nanos() as u64);
+        Router {
+            groups,
+            names,
+            settings,
+            rng: AtomicU64::new(seed | 1),
+        }
+    }
+
+    /// Fixes the random sequence (tests of weighted choices).
+    pub fn with_seed(self, seed: u64) -> Self {
+        self.rng.store(seed | 1, Ordering::Relaxed);
+        self
+    }
+
+    pub fn settings(&self) -> &RouterSettings {
+        &self.settings
     }
 
     /// Public model names, in configuration order.
@@ -69,26 +115,91 @@ impl<P: Provider> Router<P> {
         &self,
         request: ChatCompletionRequest,
     ) -> Result<Routed<ChatCompletionResponse, P>, Error> {
-        let group = self.group(&request.model)?;
-        attempt_in_turn(
-            group,
-            request,
-            |d, r| async move { d.provider.chat(r).await },
-        )
-        .await
+        let options = options_of(&request);
+        let prompt_tokens = request.estimate_prompt_tokens();
+        let model = request.model.clone();
+        let routed = self
+            .route(
+                &model,
+                request,
+                &options,
+                false,
+                prompt_tokens,
+                |d, r| async move { d.provider.chat(r).await },
+            )
+            .await?;
+        if let Some(usage) = &routed.value.usage {
+            routed
+                .deployment
+                .state
+                .add_tokens(Instant::now(), usage.total_tokens);
+        }
+        Ok(routed)
     }
 
-    /// A streamed chat completion. Retries happen only before the stream started, so nothing
-    /// was shown to the client yet.
+    /// A streamed chat completion. An attempt counts as successful once its first chunk
+    /// arrived: until then nothing was sent to the client, so failures before it are retried
+    /// and fall back like any other.
     pub async fn chat_stream(
         &self,
         request: ChatCompletionRequest,
-    ) -> Result<Routed<ChatStream, P>, Error> {
-        let group = self.group(&request.model)?;
-        attempt_in_turn(group, request, |d, r| async move {
-            d.provider.chat_stream(r).await
+    ) -> Result<Routed<ChatStream, P>, Error>
+    where
+        P: 'static,
+    {
+        let options = options_of(&request);
+        let prompt_tokens = request.estimate_prompt_tokens();
+        let model = request.model.clone();
+        let routed = self
+            .route(
+                &model,
+                request,
+                &options,
+                true,
+                prompt_tokens,
+                |d, r| async move {
+                    let mut stream = d.provider.chat_stream(r).await?;
+                    match stream.next().await {
+                        Some(Ok(first)) => Ok(Box::pin(
+                            stream::once(async move { Ok(first) }).chain(stream),
+                        ) as ChatStream),
+                        Some(Err(error)) => Err(error),
+                        None => Err(Error::upstream(
+                            ErrorKind::UpstreamBadResponse,
+                            Some(200),
+                            "the upstream sent an empty stream",
+                        )),
+                    }
+                },
+            )
+            .await?;
+        // Count the stream's tokens against the deployment's minute when its usage passes.
+        let deployment = routed.deployment.clone();
+        let Routed {
+            value,
+            deployment: d,
+            attempts,
+            retries,
+            fallbacks,
+            failures,
+        } = routed;
+        let counted: ChatStream = Box::pin(value.inspect(move |item| {
+            if let Ok(chunk) = item
+                && let Some(usage) = &chunk.usage
+            {
+                deployment
+                    .state
+                    .add_tokens(Instant::now(), usage.total_tokens);
+            }
+        }));
+        Ok(Routed {
+            value: counted,
+            deployment: d,
+            attempts,
+            retries,
+            fallbacks,
+            failures,
         })
-        .await
     }
 
     /// Embeddings from the `request.model` group.
@@ -96,86 +207,373 @@ impl<P: Provider> Router<P> {
         &self,
         request: EmbeddingsRequest,
     ) -> Result<Routed<EmbeddingsResponse, P>, Error> {
-        let group = self.group(&request.model)?;
-        attempt_in_turn(group, request, |d, r| async move {
-            d.provider.embeddings(r).await
-        })
-        .await
+        let model = request.model.clone();
+        let routed = self
+            .route(
+                &model,
+                request,
+                &RequestOptions::default(),
+                false,
+                0,
+                |d, r| async move { d.provider.embeddings(r).await },
+            )
+            .await?;
+        routed
+            .deployment
+            .state
+            .add_tokens(Instant::now(), routed.value.usage.total_tokens);
+        Ok(routed)
     }
 
-    fn group(&self, model: &str) -> Result<&ModelGroup<P>, Error> {
-        self.groups.get(model).ok_or_else(|| {
-            let available = self
-                .names
-                .iter()
-                .map(|n| n.as_ref())
-                .collect::<Vec<_>>()
-                .join(", ");
-            Error::new(
-                ErrorKind::NotFound,
-                ErrorOrigin::Client,
-                format!("model `{model}` not found; available models: {available}"),
+    /// Tries `model`'s group, then its fallbacks, within the request's overall timeout.
+    async fn route<R, T, F, Fut>(
+        &self,
+        model: &str,
+        request: R,
+        options: &RequestOptions,
+        stream: bool,
+        prompt_tokens: u64,
+        call: F,
+    ) -> Result<Routed<T, P>, Error>
+    where
+        R: Clone,
+        F: Fn(Arc<Deployment<P>>, R) -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        if !self.groups.contains_key(model) {
+            return Err(self.not_found(model));
+        }
+        let work = self.route_groups(model, request, options, stream, prompt_tokens, call);
+        match options.timeout.or(self.settings.timeout) {
+            None => work.await,
+            Some(limit) => tokio::time::timeout(limit, work).await.unwrap_or_else(|_| {
+                Err(Error::upstream(
+                    ErrorKind::UpstreamTimeout,
+                    None,
+                    format!(
+                        "no answer within the request timeout of {:.1}s",
+                        limit.as_secs_f64()
+                    ),
+                ))
+            }),
+        }
+    }
+
+    async fn route_groups<R, T, F, Fut>(
+        &self,
+        model: &str,
+        request: R,
+        options: &RequestOptions,
+        stream: bool,
+        prompt_tokens: u64,
+        call: F,
+    ) -> Result<Routed<T, P>, Error>
+    where
+        R: Clone,
+        F: Fn(Arc<Deployment<P>>, R) -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        let mut failures = Vec::new();
+        let mut tried_groups: Vec<String> = Vec::new();
+        let mut group_name = model.to_owned();
+        loop {
+            tried_groups.push(group_name.clone());
+            let outcome = match self.groups.get(group_name.as_str()) {
+                Some(group) => {
+                    self.try_group(
+                        &group_name,
+                        group,
+                        &request,
+                        options,
+                        stream,
+                        prompt_tokens,
+                        &call,
+                        &mut failures,
+                    )
+                    .await
+                }
+                None => Err(self.not_found(&group_name)),
+            };
+            match outcome {
+                Ok((value, deployment, retries)) => {
+                    return Ok(Routed {
+                        value,
+                        deployment,
+                        attempts: failures.len() as u32 + 1,
+                        retries,
+                        fallbacks: tried_groups.len() as u32 - 1,
+                        failures,
+                    });
+                }
+                Err(error) => {
+                    let used = tried_groups.len() - 1;
+                    match self.next_fallback(model, &error, options, &tried_groups) {
+                        Some(next) if used < self.settings.max_fallbacks => {
+                            tracing::warn!(from = %group_name, to = %next, error = error.kind.metric_label(), "falling back");
+                            group_name = next;
+                        }
+                        _ => return Err(error),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Attempts in one group: each attempt on the best available deployment (untried ones
+    /// first), retrying retryable failures as the retry policy allows.
+    #[allow(clippy::too_many_arguments)] // one private step of `route`, called once
+    async fn try_group<R, T, F, Fut>(
+        &self,
+        group_name: &str,
+        group: &ModelGroup<P>,
+        request: &R,
+        options: &RequestOptions,
+        stream: bool,
+        prompt_tokens: u64,
+        call: &F,
+        failures: &mut Vec<FailedAttempt>,
+    ) -> Result<(T, Arc<Deployment<P>>, u32), Error>
+    where
+        R: Clone,
+        F: Fn(Arc<Deployment<P>>, R) -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        let mut tried: Vec<Arc<str>> = Vec::new();
+        let mut retries = 0;
+        loop {
+            let now = Instant::now();
+            let (deployment, admission) =
+                self.pick(group_name, group, &tried, stream, prompt_tokens, now)?;
+            tried.push(deployment.id.clone());
+            let started = Instant::now();
+            let in_flight = deployment.state.start(started, admission);
+            let result = call(deployment.clone(), request.clone()).await;
+            drop(in_flight);
+            let error = match result {
+                Ok(value) => {
+                    deployment
+                        .state
+                        .succeeded(Instant::now(), started.elapsed(), stream);
+                    return Ok((value, deployment, retries));
+                }
+                Err(error) => error,
+            };
+            let cooling =
+                deployment
+                    .state
+                    .failed(Instant::now(), error.kind, &self.settings.breaker);
+            tracing::warn!(
+                deployment = %deployment.id,
+                error = error.kind.metric_label(),
+                cooling,
+                "attempt failed"
+            );
+            failures.push(FailedAttempt {
+                group: Arc::from(group_name),
+                deployment: deployment.id.clone(),
+                error: error.kind.metric_label(),
+            });
+            let num_retries = options
+                .num_retries
+                .or(deployment.spec.max_retries)
+                .unwrap_or(self.settings.num_retries);
+            if retries
+                >= self
+                    .settings
+                    .retry_policy
+                    .retries_for(error.kind, num_retries)
+            {
+                return Err(error);
+            }
+            retries += 1;
+            // Another deployment can take the retry at once; the same one gets a backoff.
+            if !self.has_untried(group, &tried, Instant::now()) {
+                match wait_before_retry(retries, error.retry_after, self.next_random_bits()) {
+                    Some(wait) => tokio::time::sleep(wait).await,
+                    None => return Err(error),
+                }
+            }
+        }
+    }
+
+    /// The deployment for the next attempt: it fits the prompt, is not cooling down, is
+    /// under its rpm/tpm/parallel limits, was not tried yet for this request if possible, is
+    /// in the lowest priority tier left, and wins the strategy.
+    fn pick(
+        &self,
+        group_name: &str,
+        group: &ModelGroup<P>,
+        tried: &[Arc<str>],
+        stream: bool,
+        prompt_tokens: u64,
+        now: Instant,
+    ) -> Result<(Arc<Deployment<P>>, Admission), Error> {
+        let fitting: Vec<&Arc<Deployment<P>>> = group
+            .deployments
+            .iter()
+            .filter(|d| {
+                d.spec
+                    .max_input_tokens
+                    .is_none_or(|max| prompt_tokens <= max)
+            })
+            .collect();
+        if fitting.is_empty() {
+            return Err(Error::upstream(
+                ErrorKind::ContextLengthExceeded,
+                None,
+                format!("the prompt (about {prompt_tokens} tokens) exceeds the context window of every deployment of `{group_name}`"),
             )
-            .with_param("model")
-            .with_code("model_not_found")
+            .with_code("context_length_exceeded"));
+        }
+        let mut available: Vec<(&Arc<Deployment<P>>, Admission)> = Vec::new();
+        let mut soonest_cooling: Option<(&Arc<Deployment<P>>, Instant)> = None;
+        let mut limit_reset: Option<Duration> = None;
+        for deployment in fitting {
+            let admission = deployment.state.admission(now);
+            if let Admission::No { until } = admission {
+                if soonest_cooling.is_none_or(|(_, t)| until < t) {
+                    soonest_cooling = Some((deployment, until));
+                }
+                continue;
+            }
+            let usage = deployment.state.minute_usage(now);
+            let over_rpm = deployment.spec.rpm.is_some_and(|rpm| usage.requests >= rpm);
+            let over_tpm = deployment.spec.tpm.is_some_and(|tpm| usage.tokens >= tpm);
+            let busy = deployment
+                .spec
+                .max_parallel_requests
+                .is_some_and(|max| deployment.state.in_flight() >= max);
+            if over_rpm || over_tpm || busy {
+                let reset = if busy {
+                    Duration::from_secs(1)
+                } else {
+                    usage.resets_in
+                };
+                limit_reset = Some(limit_reset.map_or(reset, |r| r.min(reset)));
+                continue;
+            }
+            available.push((deployment, admission));
+        }
+        if available.is_empty() {
+            if let Some(reset) = limit_reset {
+                return Err(Error::upstream(
+                    ErrorKind::RateLimited,
+                    None,
+                    format!("every deployment of `{group_name}` is at its rpm/tpm/parallel-request limit"),
+                )
+                .with_retry_after(Some(reset)));
+            }
+            // Every deployment is cooling down. Refusing would turn one failure of a
+            // single-deployment group into seconds of errors (a known LiteLLM surprise): the
+            // deployment that recovers first takes the request instead.
+            if let Some((deployment, _)) = soonest_cooling {
+                return Ok((deployment.clone(), Admission::Yes));
+            }
+            return Err(Error::internal(format!(
+                "model group `{group_name}` has no deployments"
+            )));
+        }
+        let untried: Vec<(&Arc<Deployment<P>>, Admission)> = available
+            .iter()
+            .copied()
+            .filter(|(d, _)| !tried.contains(&d.id))
+            .collect();
+        let mut pool = if untried.is_empty() {
+            available
+        } else {
+            untried
+        };
+        let tier = pool
+            .iter()
+            .map(|(d, _)| d.spec.order.unwrap_or(u32::MAX))
+            .min()
+            .unwrap_or(u32::MAX);
+        pool.retain(|(d, _)| d.spec.order.unwrap_or(u32::MAX) == tier);
+        let candidates: Vec<&Deployment<P>> = pool.iter().map(|(d, _)| d.as_ref()).collect();
+        let index = choose(
+            self.settings.strategy,
+            &candidates,
+            stream,
+            now,
+            self.next_random(),
+        );
+        let (deployment, admission) = pool[index.min(pool.len() - 1)];
+        Ok((deployment.clone(), admission))
+    }
+
+    fn has_untried(&self, group: &ModelGroup<P>, tried: &[Arc<str>], now: Instant) -> bool {
+        group.deployments.iter().any(|d| {
+            !tried.contains(&d.id) && !matches!(d.state.admission(now), Admission::No { .. })
         })
+    }
+
+    /// The next fallback group for a failure, from the list that fits its kind.
+    fn next_fallback(
+        &self,
+        model: &str,
+        error: &Error,
+        options: &RequestOptions,
+        tried: &[String],
+    ) -> Option<String> {
+        let settings = &self.settings;
+        let specific: Option<&Vec<String>> = match error.kind {
+            ErrorKind::ContextLengthExceeded => settings.context_window_fallbacks.get(model),
+            ErrorKind::ContentPolicy => settings.content_policy_fallbacks.get(model),
+            // The request itself is at fault: another model would refuse it too.
+            ErrorKind::InvalidRequest | ErrorKind::Unprocessable | ErrorKind::PayloadTooLarge => {
+                return None;
+            }
+            _ => options
+                .fallbacks
+                .as_ref()
+                .or_else(|| settings.fallbacks.get(model)),
+        };
+        let list = match specific {
+            Some(list) if !list.is_empty() => list.as_slice(),
+            _ => settings.default_fallbacks.as_slice(),
+        };
+        list.iter().find(|name| !tried.contains(name)).cloned()
+    }
+
+    fn not_found(&self, model: &str) -> Error {
+        let available = self
+            .names
+            .iter()
+            .map(|n| n.as_ref())
+            .collect::<Vec<_>>()
+            .join(", ");
+        Error::new(
+            ErrorKind::NotFound,
+            ErrorOrigin::Client,
+            format!("model `{model}` not found; available models: {available}"),
+        )
+        .with_param("model")
+        .with_code("model_not_found")
+    }
+
+    fn next_random_bits(&self) -> u64 {
+        let mut x = self.rng.load(Ordering::Relaxed);
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.rng.store(x, Ordering::Relaxed);
+        x
+    }
+
+    /// Uniform in [0, 1).
+    fn next_random(&self) -> f64 {
+        (self.next_random_bits() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 
-/// Tries the group's deployments in round-robin turn until one answers, a failure is not
-/// retryable, or the retries of the deployment that failed are used up.
-///
-/// The request is cloned only while another attempt is still possible, so the common case
-/// (no retries configured) moves it through without a copy.
-async fn attempt_in_turn<P, R, T, F, Fut>(
-    group: &ModelGroup<P>,
-    request: R,
-    mut call: F,
-) -> Result<Routed<T, P>, Error>
-where
-    P: Provider,
-    R: Clone,
-    F: FnMut(Arc<Deployment<P>>, R) -> Fut,
-    Fut: Future<Output = Result<T, Error>>,
-{
-    let start = group.next.fetch_add(1, Ordering::Relaxed);
-    let mut attempts: u32 = 0;
-    let mut request = Some(request);
-    loop {
-        let deployment = &group.deployments[(start + attempts as usize) % group.deployments.len()];
-        attempts += 1;
-        let this_attempt = match (attempts <= deployment.max_retries, request.take()) {
-            (true, Some(r)) => {
-                request = Some(r.clone());
-                r
-            }
-            (false, Some(r)) => r,
-            (_, None) => return Err(Error::internal("retry without a request (router bug)")),
-        };
-        match call(deployment.clone(), this_attempt).await {
-            Ok(value) => {
-                return Ok(Routed {
-                    value,
-                    deployment: deployment.clone(),
-                    attempts,
-                });
-            }
-            Err(error) if error.is_retryable() && attempts <= deployment.max_retries => {
-                tracing::warn!(
-                    deployment = %deployment.id,
-                    error = error.kind.metric_label(),
-                    attempt = attempts,
-                    "retrying after a retryable upstream failure"
-                );
-                let wait = backoff(
-                    attempts,
-                    error.retry_after,
-                    start as u64 ^ (u64::from(attempts) * 0x9e37),
-                );
-                tokio::time::sleep(wait).await;
-            }
-            Err(error) => return Err(error),
-        }
+fn options_of(request: &ChatCompletionRequest) -> RequestOptions {
+    RequestOptions {
+        num_retries: request.num_retries,
+        fallbacks: request.fallbacks.clone(),
+        timeout: request
+            .timeout
+            .filter(|t| t.is_finite() && *t > 0.0)
+            .map(Duration::from_secs_f64),
     }
 }
 

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::chat_message::Role;
-use crate::chat_response::{FinishReason, Logprobs};
+use crate::chat_response::{FinishReason, Logprobs, ThinkingBlock};
 use crate::usage::Usage;
 
 /// One server-sent event of a streamed chat completion.
@@ -62,6 +62,9 @@ pub struct Delta {
     pub function_call: Option<FunctionCallDelta>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning_content: Option<String>,
+    /// Pieces of thinking blocks (text, then the block's signature), as LiteLLM streams them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thinking_blocks: Option<Vec<ThinkingBlock>>,
 }
 
 /// A piece of a tool call; the first piece of each call carries `id`, `type` and the name.

@@ -98,7 +98,7 @@ impl MessageContent {
             MessageContent::Parts(parts) => parts
                 .iter()
                 .filter_map(|part| match part {
-                    ContentPart::Text { text } => Some(text.as_str()),
+                    ContentPart::Text { text, .. } => Some(text.as_str()),
                     _ => None,
                 })
                 .collect::<Vec<_>>()
@@ -137,14 +137,64 @@ impl<'de> Deserialize<'de> for MessageContent {
 }
 
 /// A typed content part.
+///
+/// Text, image and file parts may carry a prompt-caching breakpoint (`cache_control`, as
+/// LiteLLM accepts it); it is skipped when absent so OpenAI-compatible upstreams get exactly
+/// what the client sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ContentPart {
-    Text { text: String },
-    ImageUrl { image_url: ImageUrl },
-    InputAudio { input_audio: InputAudio },
-    File { file: FileRef },
-    Refusal { refusal: String },
+    Text {
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cache_control: Option<CacheControl>,
+    },
+    ImageUrl {
+        image_url: ImageUrl,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cache_control: Option<CacheControl>,
+    },
+    InputAudio {
+        input_audio: InputAudio,
+    },
+    File {
+        file: FileRef,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cache_control: Option<CacheControl>,
+    },
+    Refusal {
+        refusal: String,
+    },
+}
+
+impl ContentPart {
+    /// A text part without a cache breakpoint.
+    pub fn text(text: impl Into<String>) -> Self {
+        ContentPart::Text {
+            text: text.into(),
+            cache_control: None,
+        }
+    }
+
+    /// The part's prompt-caching breakpoint, if it has one.
+    pub fn cache_control(&self) -> Option<&CacheControl> {
+        match self {
+            ContentPart::Text { cache_control, .. }
+            | ContentPart::ImageUrl { cache_control, .. }
+            | ContentPart::File { cache_control, .. } => cache_control.as_ref(),
+            ContentPart::InputAudio { .. } | ContentPart::Refusal { .. } => None,
+        }
+    }
+}
+
+/// A prompt-caching breakpoint (`{"type": "ephemeral", "ttl": "5m" | "1h"}`): Anthropic's
+/// marker, which LiteLLM accepts on messages, content parts and tools.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheControl {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<String>,
 }
 
 /// An image by URL or `data:` URL.
@@ -171,4 +221,46 @@ pub struct FileRef {
     pub file_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filename: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parts_keep_cache_control_and_round_trip_exactly() {
+        let ephemeral = Some(CacheControl {
+            kind: "ephemeral".into(),
+            ttl: None,
+        });
+        let cases = [
+            (json!({"type": "text", "text": "hi"}), None),
+            (
+                json!({"type": "text", "text": "hi", "cache_control": {"type": "ephemeral"}}),
+                ephemeral.clone(),
+            ),
+            (
+                json!({"type": "image_url", "image_url": {"url": "https://x/y.png"},
+                       "cache_control": {"type": "ephemeral", "ttl": "1h"}}),
+                Some(CacheControl {
+                    kind: "ephemeral".into(),
+                    ttl: Some("1h".into()),
+                }),
+            ),
+            (
+                json!({"type": "file", "file": {"file_id": "f1"}, "cache_control": {"type": "ephemeral"}}),
+                ephemeral,
+            ),
+            (
+                json!({"type": "input_audio", "input_audio": {"data": "x", "format": "wav"}}),
+                None,
+            ),
+        ];
+        for (wire, cache_control) in cases {
+            let part: ContentPart = serde_json::from_value(wire.clone()).unwrap();
+            assert_eq!(part.cache_control(), cache_control.as_ref(), "{wire}");
+            assert_eq!(serde_json::to_value(&part).unwrap(), wire);
+        }
+    }
 }

@@ -68,6 +68,15 @@ pub struct ChatCompletionRequest {
     /// LiteLLM's per-request list of parameters to drop. Never forwarded.
     #[serde(default, skip_serializing)]
     pub additional_drop_params: Option<Vec<String>>,
+    /// LiteLLM's per-request retry count (router). Never forwarded.
+    #[serde(default, skip_serializing)]
+    pub num_retries: Option<u32>,
+    /// LiteLLM's per-request fallback model groups, tried in order (router). Never forwarded.
+    #[serde(default, skip_serializing)]
+    pub fallbacks: Option<Vec<String>>,
+    /// LiteLLM's per-request timeout in seconds, for all attempts together. Never forwarded.
+    #[serde(default, skip_serializing)]
+    pub timeout: Option<f64>,
     /// Request fields this crate does not model, forwarded as they came.
     #[serde(flatten, skip_serializing_if = "crate::de::is_empty_map")]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -143,6 +152,9 @@ impl ChatCompletionRequest {
             metadata: None,
             drop_params: None,
             additional_drop_params: None,
+            num_retries: None,
+            fallbacks: None,
+            timeout: None,
             extra: serde_json::Map::new(),
         }
     }
@@ -163,6 +175,17 @@ impl ChatCompletionRequest {
     /// The output-token cap the client set (`max_completion_tokens` wins over `max_tokens`).
     pub fn max_output_tokens(&self) -> Option<u32> {
         self.max_completion_tokens.or(self.max_tokens)
+    }
+
+    /// A cheap estimate of the prompt's tokens (about four characters a token, plus a little
+    /// per message), for context-window checks before a call.
+    pub fn estimate_prompt_tokens(&self) -> u64 {
+        let chars: usize = self
+            .messages
+            .iter()
+            .map(|m| m.content.as_ref().map_or(0, |c| c.joined_text().len()) + 16)
+            .sum();
+        (chars / 4) as u64
     }
 
     /// Checks the rules serde cannot express, naming the offending field.
@@ -194,6 +217,14 @@ impl ChatCompletionRequest {
             return Err(Error::invalid_param(
                 "top_logprobs",
                 "`top_logprobs` must be between 0 and 20",
+            ));
+        }
+        if let Some(timeout) = self.timeout
+            && !(timeout.is_finite() && timeout > 0.0)
+        {
+            return Err(Error::invalid_param(
+                "timeout",
+                "`timeout` must be a positive number of seconds",
             ));
         }
         if self.stream_options.is_some() && !self.is_stream() {

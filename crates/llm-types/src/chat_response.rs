@@ -59,6 +59,57 @@ pub struct ResponseMessage {
     /// URL citations of search-enabled models.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotations: Option<Vec<Annotation>>,
+    /// The thinking blocks behind `reasoning_content`, with their signatures, as LiteLLM
+    /// surfaces them: a client hands them back on the next assistant turn (Anthropic needs
+    /// them, signed, when thinking and tools are combined).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thinking_blocks: Option<Vec<ThinkingBlock>>,
+}
+
+/// One thinking block of an Anthropic-style reasoning model, in LiteLLM's shape:
+/// `{"type": "thinking", "thinking": "...", "signature": "..."}` or
+/// `{"type": "redacted_thinking", "data": "..."}`. In streams, pieces of one block arrive in
+/// several deltas (the text first, the signature last).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThinkingBlock {
+    /// `thinking` or `redacted_thinking`; a string rather than an enum so blocks relayed from
+    /// an upstream that invents a new kind still parse.
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thinking: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    /// The encrypted content of a `redacted_thinking` block.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+}
+
+impl ThinkingBlock {
+    /// The `type` of a readable thinking block.
+    pub const THINKING: &'static str = "thinking";
+    /// The `type` of an encrypted thinking block.
+    pub const REDACTED: &'static str = "redacted_thinking";
+
+    /// A readable thinking block (or a stream piece of one).
+    pub fn thinking(thinking: Option<String>, signature: Option<String>) -> Self {
+        ThinkingBlock {
+            kind: Self::THINKING.to_owned(),
+            thinking,
+            signature,
+            data: None,
+        }
+    }
+
+    /// An encrypted thinking block.
+    pub fn redacted(data: String) -> Self {
+        ThinkingBlock {
+            kind: Self::REDACTED.to_owned(),
+            thinking: None,
+            signature: None,
+            data: Some(data),
+        }
+    }
 }
 
 /// A citation attached to the message text.

@@ -26,14 +26,14 @@ mod usage;
 
 pub use chat_chunk::{ChatCompletionChunk, ChunkChoice, Delta, FunctionCallDelta, ToolCallDelta};
 pub use chat_message::{
-    ChatMessage, ContentPart, FileRef, ImageUrl, InputAudio, MessageContent, Role,
+    CacheControl, ChatMessage, ContentPart, FileRef, ImageUrl, InputAudio, MessageContent, Role,
 };
 pub use chat_request::{
     ChatCompletionRequest, JsonSchemaFormat, ResponseFormat, Stop, StreamOptions,
 };
 pub use chat_response::{
     Annotation, ChatCompletionResponse, Choice, FinishReason, Logprobs, ResponseMessage,
-    TokenLogprob, TopLogprob, UrlCitation,
+    ThinkingBlock, TokenLogprob, TopLogprob, UrlCitation,
 };
 pub use embeddings::{
     Embedding, EmbeddingInput, EmbeddingUsage, EmbeddingVector, EmbeddingsRequest,

@@ -14,9 +14,11 @@ use std::collections::BTreeMap;
 
 use super::env_refs;
 use super::issues::{Report, join, parse_section};
+use super::router::RawRouter;
 use super::validated::{
-    DeploymentConfig, GatewayConfig, ServerSettings, check_target, mb_to_bytes, seconds,
+    DeploymentConfig, GatewayConfig, ServerSettings, check_spec, check_target, mb_to_bytes, seconds,
 };
+use llm_router::DeploymentSpec;
 
 #[derive(Debug, Deserialize)]
 struct RawEntry {
@@ -44,6 +46,16 @@ struct RawParams {
     rpm: Option<u64>,
     #[serde(default, deserialize_with = "number_like")]
     tpm: Option<u64>,
+    #[serde(default, deserialize_with = "number_like")]
+    max_parallel_requests: Option<u32>,
+    #[serde(default, deserialize_with = "number_like")]
+    weight: Option<f64>,
+    #[serde(default, deserialize_with = "number_like")]
+    order: Option<u32>,
+    #[serde(default, deserialize_with = "number_like")]
+    input_cost_per_token: Option<f64>,
+    #[serde(default, deserialize_with = "number_like")]
+    output_cost_per_token: Option<f64>,
     organization: Option<String>,
     #[serde(default)]
     extra_headers: BTreeMap<String, String>,
@@ -80,13 +92,15 @@ struct RawLitellmSettings {
     request_timeout: Option<f64>,
     #[serde(default, deserialize_with = "bool_like")]
     drop_params: Option<bool>,
+    /// LiteLLM also reads `num_retries`, `fallbacks`, ... here; unknown keys end up in
+    /// `router.unknown`.
     #[serde(flatten)]
-    unknown: BTreeMap<String, Value>,
+    router: RawRouter,
 }
 
 /// Numbers as LiteLLM configs write them: a number, or a numeric string (`os.environ/...`
 /// values are strings).
-fn number_like<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+pub(super) fn number_like<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: std::str::FromStr + serde::de::DeserializeOwned,
@@ -142,6 +156,7 @@ pub fn parse(mut root: serde_json::Map<String, Value>, report: &mut Report) -> G
     let mut default_timeout = None;
     let mut global_drop_params = false;
     let mut entries = Vec::new();
+    let (mut router, mut litellm_router) = (RawRouter::default(), RawRouter::default());
     for (key, value) in root {
         match key.as_str() {
             "model_list" => match value {
@@ -163,7 +178,12 @@ pub fn parse(mut root: serde_json::Map<String, Value>, report: &mut Report) -> G
                     settings.request_timeout,
                 );
                 global_drop_params = settings.drop_params.unwrap_or(false);
-                report.unsupported_keys("litellm_settings", settings.unknown.keys());
+                report.unsupported_keys("litellm_settings", settings.router.unknown.keys());
+                litellm_router = settings.router;
+            }
+            "router_settings" => {
+                router = parse_section(report, "router_settings", value).unwrap_or_default();
+                report.unsupported_keys("router_settings", router.unknown.keys());
             }
             _ => report_unsupported_tree(report, &key, &value),
         }
@@ -176,6 +196,15 @@ pub fn parse(mut root: serde_json::Map<String, Value>, report: &mut Report) -> G
             config.deployments.push(deployment);
         }
     }
+    let groups = config
+        .model_names()
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
+    let groups: Vec<&str> = groups.iter().map(String::as_str).collect();
+    config.router = router
+        .or(litellm_router)
+        .settings("router_settings", &groups, report);
     config
 }
 
@@ -260,19 +289,30 @@ fn deployment(
         },
     };
     check_target(report, &params_path, "model", &target);
-    if params.rpm.is_some() || params.tpm.is_some() {
-        report.notice(
-            join(&params_path, "rpm/tpm"),
-            "parsed; enforced once the router's usage limits land",
-        );
-    }
+    let model_info = entry.model_info.unwrap_or_default();
+    let info_number = |key: &str| model_info.get(key).and_then(Value::as_f64);
+    let input_price = params
+        .input_cost_per_token
+        .or_else(|| info_number("input_cost_per_token"));
+    let output_price = params
+        .output_cost_per_token
+        .or_else(|| info_number("output_cost_per_token"));
+    let spec = DeploymentSpec {
+        rpm: params.rpm,
+        tpm: params.tpm,
+        max_parallel_requests: params.max_parallel_requests,
+        weight: params.weight,
+        order: params.order,
+        max_input_tokens: info_number("max_input_tokens").map(|n| n as u64),
+        price_per_token: input_price.zip(output_price),
+        max_retries: params.max_retries,
+    };
+    check_spec(report, &params_path, &spec);
     Some(DeploymentConfig {
         model_name: entry.model_name,
         target,
-        max_retries: params.max_retries.unwrap_or(0),
-        rpm: params.rpm,
-        tpm: params.tpm,
-        model_info: entry.model_info.unwrap_or_default(),
+        spec,
+        model_info,
     })
 }
 

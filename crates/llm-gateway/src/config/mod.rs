@@ -10,6 +10,7 @@ mod env_refs;
 mod issues;
 mod litellm;
 mod native;
+mod router;
 mod source;
 mod validated;
 

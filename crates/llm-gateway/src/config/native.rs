@@ -18,9 +18,11 @@ use std::collections::BTreeMap;
 
 use super::env_refs;
 use super::issues::{Report, parse_section};
+use super::router::RawRouter;
 use super::validated::{
-    DeploymentConfig, GatewayConfig, ServerSettings, check_target, mb_to_bytes, seconds,
+    DeploymentConfig, GatewayConfig, ServerSettings, check_spec, check_target, mb_to_bytes, seconds,
 };
+use llm_router::DeploymentSpec;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -60,6 +62,12 @@ struct RawModel {
     aws_session_token: Option<String>,
     aws_region_name: Option<String>,
     aws_profile_name: Option<String>,
+    max_parallel_requests: Option<u32>,
+    weight: Option<f64>,
+    order: Option<u32>,
+    max_input_tokens: Option<u64>,
+    input_cost_per_token: Option<f64>,
+    output_cost_per_token: Option<f64>,
 }
 
 /// Maps a native document onto the validated config, reporting every problem.
@@ -73,8 +81,10 @@ pub fn parse(root: serde_json::Map<String, Value>, report: &mut Report) -> Gatew
     let Value::Object(root) = resolved else {
         return config;
     };
+    let mut router = None;
     for (key, value) in root {
         match key.as_str() {
+            "router" => router = parse_section::<RawRouter>(report, "router", value),
             "server" => {
                 if let Some(server) = parse_section::<RawServer>(report, "server", value) {
                     config.server = server_settings(server, report);
@@ -91,8 +101,23 @@ pub fn parse(root: serde_json::Map<String, Value>, report: &mut Report) -> Gatew
                 }
                 _ => report.error("models", "must be a list of models"),
             },
-            other => report.error(other, "unknown key (expected `server` or `models`)"),
+            other => report.error(
+                other,
+                "unknown key (expected `server`, `router` or `models`)",
+            ),
         }
+    }
+    if let Some(router) = router {
+        for key in router.unknown.keys() {
+            report.error(format!("router.{key}"), "unknown key");
+        }
+        let groups = config
+            .model_names()
+            .into_iter()
+            .map(str::to_owned)
+            .collect::<Vec<_>>();
+        let groups: Vec<&str> = groups.iter().map(String::as_str).collect();
+        config.router = router.settings("router", &groups, report);
     }
     config
 }
@@ -149,18 +174,21 @@ fn deployment(raw: RawModel, path: &str, report: &mut Report) -> DeploymentConfi
         },
     };
     check_target(report, path, "model", &target);
-    if raw.rpm.is_some() || raw.tpm.is_some() {
-        report.notice(
-            format!("{path}.rpm/tpm"),
-            "parsed; enforced once the router's usage limits land",
-        );
-    }
+    let spec = DeploymentSpec {
+        rpm: raw.rpm,
+        tpm: raw.tpm,
+        max_parallel_requests: raw.max_parallel_requests,
+        weight: raw.weight,
+        order: raw.order,
+        max_input_tokens: raw.max_input_tokens,
+        price_per_token: raw.input_cost_per_token.zip(raw.output_cost_per_token),
+        max_retries: raw.max_retries,
+    };
+    check_spec(report, path, &spec);
     DeploymentConfig {
         model_name: raw.name,
         target,
-        max_retries: raw.max_retries.unwrap_or(0),
-        rpm: raw.rpm,
-        tpm: raw.tpm,
+        spec,
         model_info: BTreeMap::new(),
     }
 }

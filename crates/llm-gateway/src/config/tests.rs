@@ -44,6 +44,9 @@ model_list:
       rpm: 100
       drop_params: true
       input_cost_per_token: 0.000001
+      output_cost_per_token: 0.000002
+      weight: 3
+      order: 2
 general_settings:
   master_key: sk-1234
   database_url: postgres://x
@@ -53,6 +56,13 @@ litellm_settings:
   success_callback: ["langfuse"]
 router_settings:
   routing_strategy: least-busy
+  num_retries: 4
+  retry_policy: {RateLimitErrorRetries: 1}
+  fallbacks: [{gpt-4o: [llama]}]
+  context_window_fallbacks: [{llama: [gpt-4o]}]
+  allowed_fails: 2
+  cooldown_time: 30
+  redis_host: localhost
 environment_variables:
   CFG_TEST_OPENAI_KEY: sk-from-config
   GROQ_API_KEY: gsk-from-config
@@ -63,10 +73,8 @@ environment_variables:
         [
             "unsupported general_settings.database_url",
             "unsupported litellm_settings.success_callback",
-            "unsupported router_settings.routing_strategy",
+            "unsupported router_settings.redis_host",
             "error model_list[1].litellm_params.model",
-            "unsupported model_list[2].litellm_params.input_cost_per_token",
-            "notice model_list[2].litellm_params.rpm/tpm",
         ]
     );
     let config = config.unwrap();
@@ -84,7 +92,21 @@ environment_variables:
         first.extra_headers,
         [("x-team".to_owned(), "blue".to_owned())]
     );
-    assert_eq!(config.deployments[0].max_retries, 2);
+    assert_eq!(config.deployments[0].spec.max_retries, Some(2));
+    let llama = &config.deployments[2].spec;
+    assert_eq!(
+        (llama.rpm, llama.weight, llama.order),
+        (Some(100), Some(3.0), Some(2))
+    );
+    assert_eq!(llama.price_per_token, Some((0.000001, 0.000002)));
+    let router = &config.router;
+    assert_eq!(router.strategy, llm_router::Strategy::LeastBusy);
+    assert_eq!(router.num_retries, 4);
+    assert_eq!(router.retry_policy.rate_limit, Some(1));
+    assert_eq!(router.fallbacks["gpt-4o"], ["llama"]);
+    assert_eq!(router.context_window_fallbacks["llama"], ["gpt-4o"]);
+    assert_eq!(router.breaker.allowed_fails, 2);
+    assert_eq!(router.breaker.cooldown, Duration::from_secs(30));
     assert_eq!(config.deployments[0].model_info["id"], "gpt-4o-primary");
     // The provider's usual key variable is found in environment_variables.
     let groq = &config.deployments[2].target;
@@ -147,6 +169,21 @@ extra: 1
         ),
         ("[1, 2]", vec!["error (file)"]),
         ("model_list: 5", vec!["error model_list"]),
+        (
+            r#"
+model_list:
+  - {model_name: a, litellm_params: {model: mock/a}}
+router_settings:
+  routing_strategy: fastest-please
+  fallbacks: [{a: [b]}]
+  retry_policy: {TeapotErrorRetries: 1}
+"#,
+            vec![
+                "error router_settings.routing_strategy",
+                "error router_settings.fallbacks.a[0]",
+                "error router_settings.retry_policy.TeapotErrorRetries",
+            ],
+        ),
     ];
     for (yaml, expected) in cases {
         let (_, report) = load_str(yaml);
@@ -213,7 +250,7 @@ fn the_embedded_demo_config_is_valid_and_strict_clean() {
 
 #[test]
 fn strict_turns_unsupported_keys_into_errors() {
-    let (_, report) = load_str("model_list: []\nrouter_settings: {num_retries: 3}\n");
+    let (_, report) = load_str("model_list: []\nrouter_settings: {redis_host: localhost}\n");
     assert!(!report.has_errors(false));
     assert!(report.has_errors(true));
 }

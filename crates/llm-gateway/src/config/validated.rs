@@ -1,6 +1,7 @@
 //! The validated configuration both formats map onto, and the checks shared by both.
 
 use llm_providers::{Family, ProviderTarget, hosts, provider_names};
+use llm_router::{DeploymentSpec, RouterSettings};
 use llm_types::ModelRef;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -40,9 +41,8 @@ pub struct DeploymentConfig {
     /// Public model name (several entries with one name form a group).
     pub model_name: String,
     pub target: ProviderTarget,
-    pub max_retries: u32,
-    pub rpm: Option<u64>,
-    pub tpm: Option<u64>,
+    /// Limits and routing hints (rpm, tpm, weight, order, context window, prices, retries).
+    pub spec: DeploymentSpec,
     /// `model_info` as given (id, base_model, prices...); kept for the admin API.
     pub model_info: BTreeMap<String, serde_json::Value>,
 }
@@ -54,6 +54,7 @@ pub struct GatewayConfig {
     pub format: &'static str,
     pub server: ServerSettings,
     pub deployments: Vec<DeploymentConfig>,
+    pub router: RouterSettings,
 }
 
 impl GatewayConfig {
@@ -120,6 +121,27 @@ pub fn check_target(report: &mut Report, path: &str, model_key: &str, target: &P
         if value.is_some_and(|v| v.is_zero()) {
             report.error(format!("{path}.{name}"), "must be greater than 0 seconds");
         }
+    }
+}
+
+/// Checks a deployment's limits and hints.
+pub fn check_spec(report: &mut Report, path: &str, spec: &DeploymentSpec) {
+    if spec.weight.is_some_and(|w| !(w.is_finite() && w >= 0.0)) {
+        report.error(format!("{path}.weight"), "must be a number of at least 0");
+    }
+    if spec.rpm == Some(0) || spec.tpm == Some(0) || spec.max_parallel_requests == Some(0) {
+        report.error(
+            format!("{path}.rpm/tpm/max_parallel_requests"),
+            "limits must be at least 1",
+        );
+    }
+    if let Some((input, output)) = spec.price_per_token
+        && !(input.is_finite() && output.is_finite() && input >= 0.0 && output >= 0.0)
+    {
+        report.error(
+            format!("{path}.input_cost_per_token"),
+            "prices must be numbers of at least 0",
+        );
     }
 }
 

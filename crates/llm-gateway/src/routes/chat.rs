@@ -7,6 +7,7 @@ use futures_util::StreamExt;
 use llm_types::{ChatCompletionRequest, Error, ErrorKind};
 use std::sync::Arc;
 
+use super::headers::RouteInfo;
 use crate::app::AppState;
 use crate::context::RequestContext;
 use crate::extract::JsonBody;
@@ -23,10 +24,10 @@ pub async fn chat_completions(
     let outcome = if request.is_stream() {
         stream(&router, request, &context).await
     } else {
-        router
-            .chat(request)
-            .await
-            .map(|routed| Json(routed.value).into_response())
+        router.chat(request).await.map(|routed| {
+            let info = RouteInfo::of(&routed);
+            info.apply(Json(routed.value).into_response())
+        })
     };
     log_outcome(&context, &model, outcome.as_ref().err());
     outcome
@@ -38,7 +39,9 @@ async fn stream(
     context: &RequestContext,
 ) -> Result<Response, Error> {
     let show_usage = request.wants_stream_usage();
-    let mut stream = router.chat_stream(request).await?.value;
+    let routed = router.chat_stream(request).await?;
+    let info = RouteInfo::of(&routed);
+    let mut stream = routed.value;
     // Wait for the first chunk before answering 200: a stream that fails at once gets a
     // proper HTTP error instead of a 200 carrying an error event.
     match stream.next().await {
@@ -48,7 +51,7 @@ async fn stream(
             Some(200),
             "the upstream sent an empty stream",
         )),
-        Some(first) => Ok(sse_response(first, stream, show_usage, context.id.clone())),
+        Some(first) => Ok(info.apply(sse_response(first, stream, show_usage, context.id.clone()))),
     }
 }
 

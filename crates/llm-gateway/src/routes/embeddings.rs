@@ -2,7 +2,10 @@
 
 use axum::Json;
 use axum::extract::State;
-use llm_types::{EmbeddingsRequest, EmbeddingsResponse, Error};
+use axum::response::{IntoResponse, Response};
+use llm_types::{EmbeddingsRequest, Error};
+
+use super::headers::RouteInfo;
 use std::sync::Arc;
 
 use super::chat::log_outcome;
@@ -14,10 +17,13 @@ pub async fn embeddings(
     State(app): State<Arc<AppState>>,
     context: RequestContext,
     JsonBody(request): JsonBody<EmbeddingsRequest>,
-) -> Result<Json<EmbeddingsResponse>, Error> {
+) -> Result<Response, Error> {
     request.validate()?;
     let model = request.model.clone();
     let outcome = app.router.load().embeddings(request).await;
     log_outcome(&context, &model, outcome.as_ref().err());
-    outcome.map(|routed| Json(routed.value))
+    outcome.map(|routed| {
+        let info = RouteInfo::of(&routed);
+        info.apply(Json(routed.value).into_response())
+    })
 }

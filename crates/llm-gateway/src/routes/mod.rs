@@ -2,6 +2,7 @@
 
 mod chat;
 mod embeddings;
+mod headers;
 mod health;
 mod models;
 

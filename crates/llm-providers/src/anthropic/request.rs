@@ -5,7 +5,9 @@
 //! `tool_result` blocks of a user turn (consecutive same-role turns merged, as Anthropic
 //! requires alternation); `response_format` becomes a forced tool named `json_tool_call`
 //! whose input is the answer; `reasoning_effort` becomes a thinking budget; `max_tokens`
-//! defaults to 4096 when absent.
+//! defaults to 4096 when absent. `cache_control` on a message marks its last block, on a
+//! content part that part's block, on a tool the tool; an assistant message's
+//! `thinking_blocks` (from an earlier answer) lead its turn with their signatures.
 
 use llm_types::{
     ChatCompletionRequest, ChatMessage, ContentPart, Error, MessageContent, ResponseFormat, Role,
@@ -394,7 +396,10 @@ fn text_blocks(message: &ChatMessage, at: &dyn Fn(&str) -> String) -> Result<Vec
             let mut blocks = Vec::new();
             for part in parts {
                 match part {
-                    ContentPart::Text { text } => blocks.extend(non_empty_text(text)),
+                    ContentPart::Text {
+                        text,
+                        cache_control,
+                    } => blocks.extend(text_block(text, cache_control.as_ref())),
                     _ => {
                         return Err(Error::invalid_param(
                             at("content"),
@@ -410,14 +415,16 @@ fn text_blocks(message: &ChatMessage, at: &dyn Fn(&str) -> String) -> Result<Vec
 
 /// Anthropic rejects empty text blocks.
 fn non_empty_text(text: &str) -> Vec<Block> {
-    if text.is_empty() {
-        Vec::new()
-    } else {
-        vec![Block::Text {
-            text: text.to_owned(),
-            cache_control: None,
-        }]
-    }
+    text_block(text, None).into_iter().collect()
+}
+
+/// A text block with the part's cache breakpoint, or nothing for empty text (which Anthropic
+/// rejects; a breakpoint on an empty part has no prompt to end, so it goes too).
+fn text_block(text: &str, cache_control: Option<&CacheControl>) -> Option<Block> {
+    (!text.is_empty()).then(|| Block::Text {
+        text: text.to_owned(),
+        cache_control: cache_control.cloned(),
+    })
 }
 
 fn user_blocks(message: &ChatMessage, at: &dyn Fn(&str) -> String) -> Result<Vec<Block>, Error> {
@@ -428,12 +435,21 @@ fn user_blocks(message: &ChatMessage, at: &dyn Fn(&str) -> String) -> Result<Vec
     for (j, part) in parts.iter().enumerate() {
         let here = || at(&format!("content[{j}]"));
         match part {
-            ContentPart::Text { text } => blocks.extend(non_empty_text(text)),
-            ContentPart::ImageUrl { image_url } => blocks.push(Block::Image {
+            ContentPart::Text {
+                text,
+                cache_control,
+            } => blocks.extend(text_block(text, cache_control.as_ref())),
+            ContentPart::ImageUrl {
+                image_url,
+                cache_control,
+            } => blocks.push(Block::Image {
                 source: media_source(&image_url.url).map_err(|e| e.with_param(here()))?,
-                cache_control: None,
+                cache_control: cache_control.clone(),
             }),
-            ContentPart::File { file } => {
+            ContentPart::File {
+                file,
+                cache_control,
+            } => {
                 let Some(data) = &file.file_data else {
                     return Err(Error::invalid_param(
                         here(),
@@ -442,7 +458,7 @@ fn user_blocks(message: &ChatMessage, at: &dyn Fn(&str) -> String) -> Result<Vec
                 };
                 blocks.push(Block::Document {
                     source: media_source(data).map_err(|e| e.with_param(here()))?,
-                    cache_control: None,
+                    cache_control: cache_control.clone(),
                 });
             }
             ContentPart::InputAudio { .. } => {

@@ -1,9 +1,10 @@
 //! Anthropic `Message` → OpenAI chat completion: text, tool calls, thinking as
-//! `reasoning_content`, stop reasons, and usage with cache tokens.
+//! `reasoning_content` and as LiteLLM's `thinking_blocks` (with signatures, so a client can
+//! hand them back), stop reasons, and usage with cache tokens.
 
 use llm_types::{
-    ChatCompletionResponse, Choice, FinishReason, FunctionCall, PromptTokensDetails,
-    ResponseMessage, Role, ToolCall, Usage,
+    ChatCompletionResponse, Choice, FinishReason, FunctionCall, ResponseMessage, Role,
+    ThinkingBlock, ToolCall, Usage,
 };
 
 use super::request::JSON_TOOL_NAME;
@@ -21,20 +22,16 @@ pub fn finish_reason(stop_reason: &str) -> FinishReason {
 }
 
 /// OpenAI usage: cache reads and writes are prompt tokens too (Anthropic counts them apart
-/// from `input_tokens`); reads are `cached_tokens`.
+/// from `input_tokens`); reads are `cached_tokens`, and both are kept at the top level as
+/// LiteLLM reports them.
 pub fn usage(usage: &AnthropicUsage) -> Usage {
-    let cache_read = usage.cache_read_input_tokens.unwrap_or(0);
     let prompt = usage.input_tokens.unwrap_or(0)
         + usage.cache_creation_input_tokens.unwrap_or(0)
-        + cache_read;
-    let mut out = Usage::new(prompt, usage.output_tokens.unwrap_or(0));
-    if usage.cache_read_input_tokens.is_some() || usage.cache_creation_input_tokens.is_some() {
-        out.prompt_tokens_details = Some(PromptTokensDetails {
-            cached_tokens: Some(cache_read),
-            ..PromptTokensDetails::default()
-        });
-    }
-    out
+        + usage.cache_read_input_tokens.unwrap_or(0);
+    Usage::new(prompt, usage.output_tokens.unwrap_or(0)).with_cache(
+        usage.cache_read_input_tokens,
+        usage.cache_creation_input_tokens,
+    )
 }
 
 /// Translates a complete answer. With `json_mode` (the request had a `response_format`), the
@@ -46,11 +43,21 @@ pub fn from_anthropic_response(
 ) -> ChatCompletionResponse {
     let mut text = String::new();
     let mut reasoning = String::new();
+    let mut thinking_blocks = Vec::new();
     let mut tool_calls = Vec::new();
     for block in response.content {
         match block {
             ResponseBlock::Text { text: piece } => text.push_str(&piece),
-            ResponseBlock::Thinking { thinking } => reasoning.push_str(&thinking),
+            ResponseBlock::Thinking {
+                thinking,
+                signature,
+            } => {
+                reasoning.push_str(&thinking);
+                thinking_blocks.push(ThinkingBlock::thinking(Some(thinking), signature));
+            }
+            ResponseBlock::RedactedThinking { data } => {
+                thinking_blocks.push(ThinkingBlock::redacted(data));
+            }
             ResponseBlock::ToolUse { id, name, input } => tool_calls.push(ToolCall {
                 id,
                 kind: "function".to_owned(),
@@ -59,7 +66,7 @@ pub fn from_anthropic_response(
                     arguments: input.to_string(),
                 },
             }),
-            ResponseBlock::RedactedThinking {} | ResponseBlock::Other => {}
+            ResponseBlock::Other => {}
         }
     }
     let mut finish = response.stop_reason.as_deref().map(finish_reason);
@@ -86,6 +93,7 @@ pub fn from_anthropic_response(
                 function_call: None,
                 reasoning_content: (!reasoning.is_empty()).then_some(reasoning),
                 annotations: None,
+                thinking_blocks: (!thinking_blocks.is_empty()).then_some(thinking_blocks),
             },
             finish_reason: Some(finish.unwrap_or(FinishReason::Stop)),
             logprobs: None,
@@ -117,12 +125,19 @@ mod tests {
 
     #[test]
     fn counts_cache_tokens_as_prompt_tokens() {
+        // (input, output, read, write) → (prompt, completion, cached_tokens, read, write)
         let cases = [
-            ((10, 5, None, None), (10, 5, None)),
-            ((10, 5, Some(100), Some(20)), (130, 5, Some(100))),
-            ((3, 1, Some(0), Some(0)), (3, 1, Some(0))),
+            ((10, 5, None, None), (10, 5, None, None, None)),
+            (
+                (10, 5, Some(100), Some(20)),
+                (130, 5, Some(100), Some(100), Some(20)),
+            ),
+            ((3, 1, Some(0), Some(0)), (3, 1, Some(0), Some(0), Some(0))),
+            ((3, 1, None, Some(8)), (11, 1, Some(0), None, Some(8))),
         ];
-        for ((input, output, read, write), (prompt, completion, cached)) in cases {
+        for ((input, output, read, write), (prompt, completion, cached, top_read, top_write)) in
+            cases
+        {
             let got = usage(&AnthropicUsage {
                 input_tokens: Some(input),
                 output_tokens: Some(output),
@@ -134,9 +149,18 @@ mod tests {
                     got.prompt_tokens,
                     got.completion_tokens,
                     got.total_tokens,
-                    got.prompt_tokens_details.and_then(|d| d.cached_tokens)
+                    got.prompt_tokens_details.and_then(|d| d.cached_tokens),
+                    got.cache_read_input_tokens,
+                    got.cache_creation_input_tokens,
                 ),
-                (prompt, completion, prompt + completion, cached)
+                (
+                    prompt,
+                    completion,
+                    prompt + completion,
+                    cached,
+                    top_read,
+                    top_write
+                )
             );
         }
     }

@@ -2,15 +2,17 @@
 //!
 //! `message_start` opens the message (role chunk); `content_block_start` of a `tool_use`
 //! block opens a tool call (id and name, empty arguments) and its `input_json_delta`s stream
-//! the arguments; `text_delta` and `thinking_delta` become `content` and `reasoning_content`;
-//! `message_delta` carries the stop reason and the final usage; `message_stop` ends the
-//! answer; `ping` yields nothing; `error` fails the stream with the mapped error. Dispatch is
-//! on the JSON `type` (which always agrees with the event name), so a proxy that drops the
-//! `event:` lines still works.
+//! the arguments; `text_delta` becomes `content`; `thinking_delta` becomes `reasoning_content`
+//! and, as LiteLLM streams it, a `thinking_blocks` piece with the text; `signature_delta` a
+//! `thinking_blocks` piece with the block's signature (a `redacted_thinking` block arrives
+//! whole, as one piece); `message_delta` carries the stop reason and the final usage;
+//! `message_stop` ends the answer; `ping` yields nothing; `error` fails the stream with the
+//! mapped error. Dispatch is on the JSON `type` (which always agrees with the event name), so
+//! a proxy that drops the `event:` lines still works.
 
 use llm_types::{
     ChatCompletionChunk, ChunkChoice, Delta, Error, FinishReason, FunctionCallDelta, Role,
-    ToolCallDelta,
+    ThinkingBlock, ToolCallDelta,
 };
 
 use super::error::stream_error;
@@ -129,6 +131,9 @@ impl AnthropicChunks {
                 ResponseBlock::Text { text } if !text.is_empty() => {
                     out.push(self.chunk(content(text), None));
                 }
+                ResponseBlock::RedactedThinking { data } => {
+                    out.push(self.chunk(thinking_piece(ThinkingBlock::redacted(data)), None));
+                }
                 _ => {}
             },
             StreamEvent::ContentBlockDelta { index, delta } => match delta {
@@ -136,11 +141,17 @@ impl AnthropicChunks {
                     out.push(self.chunk(content(text), None));
                 }
                 BlockDelta::ThinkingDelta { thinking } if !thinking.is_empty() => {
+                    let piece = ThinkingBlock::thinking(Some(thinking.clone()), None);
                     let delta = Delta {
                         reasoning_content: Some(thinking),
-                        ..Delta::default()
+                        ..thinking_piece(piece)
                     };
                     out.push(self.chunk(delta, None));
+                }
+                BlockDelta::SignatureDelta { signature } if !signature.is_empty() => {
+                    // LiteLLM's shape for this piece: empty text, the signature.
+                    let piece = ThinkingBlock::thinking(Some(String::new()), Some(signature));
+                    out.push(self.chunk(thinking_piece(piece), None));
                 }
                 BlockDelta::InputJsonDelta { partial_json } if !partial_json.is_empty() => {
                     match self.kind_of(index) {
@@ -182,6 +193,13 @@ impl AnthropicChunks {
 fn content(text: String) -> Delta {
     Delta {
         content: Some(text),
+        ..Delta::default()
+    }
+}
+
+fn thinking_piece(piece: ThinkingBlock) -> Delta {
+    Delta {
+        thinking_blocks: Some(vec![piece]),
         ..Delta::default()
     }
 }

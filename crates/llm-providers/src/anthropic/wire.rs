@@ -72,14 +72,9 @@ pub enum Content {
     Blocks(Vec<Block>),
 }
 
-/// Prompt-caching breakpoint (`{"type": "ephemeral", "ttl": "5m" | "1h"}`), passed through.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CacheControl {
-    #[serde(rename = "type")]
-    pub kind: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ttl: Option<String>,
-}
+/// Prompt-caching breakpoint (`{"type": "ephemeral", "ttl": "5m" | "1h"}`), passed through:
+/// the OpenAI-side type is Anthropic's shape already (LiteLLM users write Anthropic's marker).
+pub use llm_types::CacheControl;
 
 /// A content block we send.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -241,8 +236,14 @@ pub enum ResponseBlock {
     Thinking {
         #[serde(default)]
         thinking: String,
+        /// Present in complete answers; streams send it as a `signature_delta`.
+        #[serde(default)]
+        signature: Option<String>,
     },
-    RedactedThinking {},
+    RedactedThinking {
+        #[serde(default)]
+        data: String,
+    },
     #[serde(other)]
     Other,
 }
@@ -352,6 +353,11 @@ pub enum BlockDelta {
     ThinkingDelta {
         #[serde(default)]
         thinking: String,
+    },
+    /// The signature of the thinking block, sent once just before the block stops.
+    SignatureDelta {
+        #[serde(default)]
+        signature: String,
     },
     #[serde(other)]
     Other,

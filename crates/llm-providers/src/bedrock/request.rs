@@ -4,12 +4,14 @@
 //! (text, base64 image bytes, `toolUse`, `toolResult`), with consecutive same-role messages
 //! merged because Converse requires roles to alternate (tool results travel in a user turn).
 //! `response_format` JSON is asked for with a forced tool, as LiteLLM does, and the answer's
-//! tool input is turned back into content by the response side.
+//! tool input is turned back into content by the response side. `cache_control` (on a
+//! message or on a content part) becomes a `cachePoint` block right after what it marks; an
+//! assistant message's `thinking_blocks` become signed `reasoningContent` blocks.
 
 use base64::Engine;
 use llm_types::{
     ChatCompletionRequest, ChatMessage, ContentPart, Error, MessageContent, ResponseFormat, Role,
-    Stop, ToolChoice as OaiToolChoice,
+    Stop, ThinkingBlock, ToolChoice as OaiToolChoice,
 };
 use serde_json::{Value, json};
 
@@ -90,11 +92,9 @@ fn add_message(
 ) -> Result<(), Error> {
     match message.role {
         Role::System | Role::Developer => {
-            let text = message.text_content();
-            if !text.is_empty() {
-                body.system.push(SystemBlock::Text(text));
-            }
-            if message.extra.contains_key("cache_control") {
+            system_blocks(body, message.content.as_ref());
+            let ends_cached = matches!(body.system.last(), Some(SystemBlock::CachePoint(_)));
+            if message.extra.contains_key("cache_control") && !ends_cached {
                 body.system
                     .push(SystemBlock::CachePoint(CachePoint::DEFAULT));
             }
@@ -107,12 +107,12 @@ fn add_message(
             Ok(())
         }
         Role::Assistant => {
-            let mut blocks = Vec::new();
+            let mut blocks = thinking_blocks(message)?;
             if let Some(reasoning) = message
                 .extra
                 .get("reasoning_content")
                 .and_then(Value::as_str)
-                .filter(|r| !r.is_empty())
+                .filter(|r| !r.is_empty() && blocks.is_empty())
             {
                 let signature = message
                     .extra
@@ -156,10 +156,13 @@ fn add_message(
                 Error::invalid_param("messages", "a tool message needs `tool_call_id`")
             })?;
             let mut content = Vec::new();
+            // A tool result cannot hold a cache point: a marked part caches after the result.
+            let mut cached = false;
             for block in content_blocks(message.content.as_ref())? {
                 match block {
                     ContentBlock::Text(text) => content.push(ToolResultContent::Text(text)),
                     ContentBlock::Image(image) => content.push(ToolResultContent::Image(image)),
+                    ContentBlock::CachePoint(_) => cached = true,
                     _ => {}
                 }
             }
@@ -167,22 +170,93 @@ fn add_message(
                 // Converse refuses an empty tool result; LiteLLM sends a placeholder too.
                 content.push(ToolResultContent::Text(".".to_owned()));
             }
-            let block = ContentBlock::ToolResult(ToolResultBlock {
+            let mut blocks = vec![ContentBlock::ToolResult(ToolResultBlock {
                 tool_use_id: id,
                 content,
                 status: result_status,
-            });
-            push(body, "user", vec![block]);
+            })];
+            if cached {
+                blocks.push(ContentBlock::CachePoint(CachePoint::DEFAULT));
+            } else {
+                cache_point(message, &mut blocks);
+            }
+            push(body, "user", blocks);
             Ok(())
         }
     }
 }
 
-/// A message with `cache_control` (LiteLLM's prompt-caching marker) ends with a cache point.
+/// A message with `cache_control` (LiteLLM's prompt-caching marker) ends with a cache point
+/// (one only: its last part may have placed it already).
 fn cache_point(message: &ChatMessage, blocks: &mut Vec<ContentBlock>) {
-    if !blocks.is_empty() && message.extra.contains_key("cache_control") {
+    let ends_cached = matches!(blocks.last(), Some(ContentBlock::CachePoint(_)));
+    if !blocks.is_empty() && !ends_cached && message.extra.contains_key("cache_control") {
         blocks.push(ContentBlock::CachePoint(CachePoint::DEFAULT));
     }
+}
+
+/// System text: parts are joined into one block, cut by a cache point after a marked part.
+fn system_blocks(body: &mut ConverseRequest, content: Option<&MessageContent>) {
+    let parts = match content {
+        None => return,
+        Some(MessageContent::Text(text)) => {
+            if !text.is_empty() {
+                body.system.push(SystemBlock::Text(text.clone()));
+            }
+            return;
+        }
+        Some(MessageContent::Parts(parts)) => parts,
+    };
+    let mut pending: Vec<&str> = Vec::new();
+    for part in parts {
+        if let ContentPart::Text { text, .. } = part {
+            pending.push(text);
+        }
+        if part.cache_control().is_some() {
+            let text = pending.join(" ");
+            pending.clear();
+            if !text.is_empty() {
+                body.system.push(SystemBlock::Text(text));
+                body.system
+                    .push(SystemBlock::CachePoint(CachePoint::DEFAULT));
+            }
+        }
+    }
+    let text = pending.join(" ");
+    if !text.is_empty() {
+        body.system.push(SystemBlock::Text(text));
+    }
+}
+
+/// The `thinking_blocks` of an earlier answer (LiteLLM's shape), as reasoning blocks.
+fn thinking_blocks(message: &ChatMessage) -> Result<Vec<ContentBlock>, Error> {
+    let Some(value) = message
+        .extra
+        .get("thinking_blocks")
+        .filter(|v| !v.is_null())
+    else {
+        return Ok(Vec::new());
+    };
+    let given: Vec<ThinkingBlock> = serde::Deserialize::deserialize(value).map_err(|e| {
+        Error::invalid_param(
+            "messages",
+            format!("`thinking_blocks` must be thinking or redacted_thinking blocks: {e}"),
+        )
+    })?;
+    Ok(given
+        .into_iter()
+        .filter_map(|block| {
+            let reasoning = if block.kind == ThinkingBlock::REDACTED {
+                ReasoningBlock::RedactedContent(block.data?)
+            } else {
+                ReasoningBlock::ReasoningText(ReasoningText {
+                    text: block.thinking.unwrap_or_default(),
+                    signature: block.signature,
+                })
+            };
+            Some(ContentBlock::ReasoningContent(reasoning))
+        })
+        .collect())
 }
 
 /// Appends blocks as a turn of `role`, merged into the previous turn when it has the same role.
@@ -209,11 +283,12 @@ fn content_blocks(content: Option<&MessageContent>) -> Result<Vec<ContentBlock>,
         Some(MessageContent::Parts(parts)) => {
             for part in parts {
                 match part {
-                    ContentPart::Text { text } if !text.is_empty() => {
+                    ContentPart::Text { text, .. } if !text.is_empty() => {
                         blocks.push(ContentBlock::Text(text.clone()));
                     }
-                    ContentPart::Text { .. } => {}
-                    ContentPart::ImageUrl { image_url } => {
+                    // Nothing to cache after an empty part: its marker is dropped with it.
+                    ContentPart::Text { .. } => continue,
+                    ContentPart::ImageUrl { image_url, .. } => {
                         blocks.push(ContentBlock::Image(image(&image_url.url)?));
                     }
                     ContentPart::Refusal { refusal } => {
@@ -225,6 +300,9 @@ fn content_blocks(content: Option<&MessageContent>) -> Result<Vec<ContentBlock>,
                             "bedrock (Converse) takes text and image parts only",
                         ));
                     }
+                }
+                if part.cache_control().is_some() {
+                    blocks.push(ContentBlock::CachePoint(CachePoint::DEFAULT));
                 }
             }
         }

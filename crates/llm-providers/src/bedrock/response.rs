@@ -1,9 +1,11 @@
-//! Converse answer → OpenAI chat completion: content, tool calls, reasoning, `stopReason` and
-//! usage (cache read tokens become `prompt_tokens_details.cached_tokens`).
+//! Converse answer → OpenAI chat completion: content, tool calls, reasoning (as
+//! `reasoning_content` and LiteLLM's signed `thinking_blocks`), `stopReason` and usage (cache
+//! read tokens become `prompt_tokens_details.cached_tokens`; reads and writes are also kept
+//! at the top level, as LiteLLM reports them).
 
 use llm_types::{
-    ChatCompletionResponse, Choice, FinishReason, FunctionCall, PromptTokensDetails,
-    ResponseMessage, Role, ToolCall, Usage,
+    ChatCompletionResponse, Choice, FinishReason, FunctionCall, ResponseMessage, Role,
+    ThinkingBlock, ToolCall, Usage,
 };
 
 use super::request::JSON_TOOL_NAME;
@@ -25,17 +27,14 @@ pub fn finish_reason(stop_reason: &str) -> FinishReason {
 pub fn usage(usage: &TokenUsage) -> Usage {
     let cache_read = usage.cache_read_input_tokens.unwrap_or(0);
     let cache_write = usage.cache_write_input_tokens.unwrap_or(0);
-    let mut out = Usage::new(
+    Usage::new(
         usage.input_tokens + cache_read + cache_write,
         usage.output_tokens,
-    );
-    if usage.cache_read_input_tokens.is_some() || usage.cache_write_input_tokens.is_some() {
-        out.prompt_tokens_details = Some(PromptTokensDetails {
-            cached_tokens: Some(cache_read),
-            ..PromptTokensDetails::default()
-        });
-    }
-    out
+    )
+    .with_cache(
+        usage.cache_read_input_tokens,
+        usage.cache_write_input_tokens,
+    )
 }
 
 /// The OpenAI response for a Converse answer. `json_mode`: the forced JSON tool's input is
@@ -49,6 +48,7 @@ pub fn chat_response(
 ) -> ChatCompletionResponse {
     let mut text = String::new();
     let mut reasoning = String::new();
+    let mut thinking_blocks = Vec::new();
     let mut tool_calls = Vec::new();
     let blocks = answer.output.message.map(|m| m.content).unwrap_or_default();
     let mut json_content = None;
@@ -56,8 +56,14 @@ pub fn chat_response(
         if let Some(piece) = block.text {
             text.push_str(&piece);
         }
-        if let Some(piece) = block.reasoning_content.and_then(|r| r.reasoning_text) {
-            reasoning.push_str(&piece.text);
+        if let Some(block) = block.reasoning_content {
+            if let Some(piece) = block.reasoning_text {
+                reasoning.push_str(&piece.text);
+                thinking_blocks.push(ThinkingBlock::thinking(Some(piece.text), piece.signature));
+            }
+            if let Some(data) = block.redacted_content {
+                thinking_blocks.push(ThinkingBlock::redacted(data));
+            }
         }
         if let Some(tool) = block.tool_use {
             let arguments = tool.input.to_string();
@@ -93,6 +99,7 @@ pub fn chat_response(
         function_call: None,
         reasoning_content: (!reasoning.is_empty()).then_some(reasoning),
         annotations: None,
+        thinking_blocks: (!thinking_blocks.is_empty()).then_some(thinking_blocks),
     };
     ChatCompletionResponse {
         id,
@@ -139,6 +146,8 @@ mod tests {
                 false,
                 json!({"/choices/0/message/content": "Hi", "/choices/0/finish_reason": "stop",
                        "/usage/prompt_tokens": 3, "/usage/total_tokens": 4,
+                       "/usage/prompt_tokens_details": null, "/usage/cache_read_input_tokens": null,
+                       "/choices/0/message/thinking_blocks": null,
                        "/choices/0/message/refusal": null, "/choices/0/logprobs": null}),
             ),
             (
@@ -152,8 +161,24 @@ mod tests {
                        "/choices/0/message/tool_calls/0/function/arguments": "{\"city\":\"Paris\"}",
                        "/choices/0/message/tool_calls/0/id": "t1",
                        "/choices/0/message/reasoning_content": "hmm",
+                       "/choices/0/message/thinking_blocks": [{"type": "thinking", "thinking": "hmm", "signature": "s"}],
                        "/usage/prompt_tokens": 19, "/usage/completion_tokens": 2,
-                       "/usage/prompt_tokens_details/cached_tokens": 10}),
+                       "/usage/prompt_tokens_details/cached_tokens": 10,
+                       "/usage/cache_read_input_tokens": 10, "/usage/cache_creation_input_tokens": 4}),
+            ),
+            (
+                json!({"output": {"message": {"content": [
+                    {"reasoningContent": {"reasoningText": {"text": "a"}}},
+                    {"reasoningContent": {"redactedContent": "ZW5j"}},
+                    {"text": "done"}]}},
+                    "stopReason": "end_turn",
+                    "usage": {"inputTokens": 5, "outputTokens": 2, "totalTokens": 7, "cacheWriteInputTokens": 4}}),
+                false,
+                json!({"/choices/0/message/content": "done", "/choices/0/message/reasoning_content": "a",
+                       "/choices/0/message/thinking_blocks": [{"type": "thinking", "thinking": "a"},
+                                                              {"type": "redacted_thinking", "data": "ZW5j"}],
+                       "/usage/prompt_tokens": 9, "/usage/prompt_tokens_details/cached_tokens": 0,
+                       "/usage/cache_read_input_tokens": null, "/usage/cache_creation_input_tokens": 4}),
             ),
             (
                 json!({"output": {"message": {"content": [{"toolUse": {"toolUseId": "t", "name": "json_tool_call", "input": {"a": 1}}}]}},

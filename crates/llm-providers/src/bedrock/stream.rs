@@ -2,7 +2,8 @@
 //! `aws-smithy-eventstream`, CRCs checked) and the translation of its events into OpenAI chunks.
 //!
 //! Events: `messageStart` (role), `contentBlockStart` (a tool call's id and name),
-//! `contentBlockDelta` (text, tool input JSON pieces, reasoning text), `contentBlockStop`,
+//! `contentBlockDelta` (text, tool input JSON pieces, reasoning text, signature or redacted
+//! reasoning: `reasoning_content` plus LiteLLM's `thinking_blocks` pieces), `contentBlockStop`,
 //! `messageStop` (`stopReason`), then `metadata` (usage) which ends the stream. Exceptions
 //! arrive as messages of type `exception` named by `:exception-type`.
 
@@ -13,14 +14,16 @@ use aws_smithy_types::event_stream::{HeaderValue, Message};
 use bytes::BytesMut;
 use llm_types::{
     ChatCompletionChunk, ChunkChoice, Delta, Error, FinishReason, FunctionCallDelta, Role,
-    ToolCallDelta,
+    ThinkingBlock, ToolCallDelta,
 };
 use serde::de::DeserializeOwned;
 
 use super::error::stream_exception;
 use super::request::JSON_TOOL_NAME;
 use super::response::{finish_reason, usage};
-use super::wire::{ContentBlockDelta, ContentBlockStart, ErrorPayload, MessageStop, Metadata};
+use super::wire::{
+    ContentBlockDelta, ContentBlockStart, ErrorPayload, MessageStop, Metadata, ReasoningDelta,
+};
 use crate::stream_driver::{Framing, MAX_FRAME_BYTES, Step, Translator, bad_response};
 
 /// Cuts the body into event-stream messages.
@@ -204,18 +207,8 @@ impl ConverseChunks {
                 None,
             ));
         }
-        if let Some(text) = block
-            .reasoning_content
-            .and_then(|r| r.text)
-            .filter(|t| !t.is_empty())
-        {
-            out.push(self.chunk(
-                Delta {
-                    reasoning_content: Some(text),
-                    ..Delta::default()
-                },
-                None,
-            ));
+        if let Some(reasoning) = block.reasoning_content {
+            self.on_reasoning(reasoning, out);
         }
         if let Some(tool) = block.tool_use.filter(|t| !t.input.is_empty()) {
             let delta = match self.tools.get(&delta.content_block_index) {
@@ -240,6 +233,30 @@ impl ConverseChunks {
                 None => return,
             };
             out.push(self.chunk(delta, None));
+        }
+    }
+}
+
+impl ConverseChunks {
+    /// Reasoning pieces in the shape the Anthropic family streams them (LiteLLM's).
+    fn on_reasoning(&self, reasoning: ReasoningDelta, out: &mut Vec<ChatCompletionChunk>) {
+        let piece = |block: ThinkingBlock| Delta {
+            thinking_blocks: Some(vec![block]),
+            ..Delta::default()
+        };
+        if let Some(text) = reasoning.text.filter(|t| !t.is_empty()) {
+            let delta = Delta {
+                reasoning_content: Some(text.clone()),
+                ..piece(ThinkingBlock::thinking(Some(text), None))
+            };
+            out.push(self.chunk(delta, None));
+        }
+        if let Some(signature) = reasoning.signature.filter(|s| !s.is_empty()) {
+            let block = ThinkingBlock::thinking(Some(String::new()), Some(signature));
+            out.push(self.chunk(piece(block), None));
+        }
+        if let Some(data) = reasoning.redacted_content.filter(|d| !d.is_empty()) {
+            out.push(self.chunk(piece(ThinkingBlock::redacted(data)), None));
         }
     }
 }
@@ -285,5 +302,72 @@ impl Translator for ConverseChunks {
     fn complete_at_eof(&self) -> bool {
         // `metadata` follows `messageStop`; an answer that stopped is complete without it.
         self.stopped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    /// Each event's deltas, as JSON.
+    fn deltas(events: &[(&str, Value)]) -> Vec<Value> {
+        let mut translator = ConverseChunks::new("c".into(), 1, "m".into(), false);
+        let mut out = Vec::new();
+        for (event, payload) in events {
+            let payload = serde_json::to_vec(payload).unwrap();
+            translator.on_event(event, &payload, &mut out).unwrap();
+        }
+        out.iter()
+            .map(|chunk| serde_json::to_value(&chunk.choices[0].delta).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn reasoning_streams_as_text_then_signature_as_litellm_does() {
+        let reasoning = |r: Value| {
+            (
+                "contentBlockDelta",
+                json!({"contentBlockIndex": 0, "delta": {"reasoningContent": r}}),
+            )
+        };
+        let cases = [
+            (
+                reasoning(json!({"text": "hm"})),
+                json!({"reasoning_content": "hm", "thinking_blocks": [{"type": "thinking", "thinking": "hm"}]}),
+            ),
+            (
+                reasoning(json!({"signature": "sig"})),
+                json!({"thinking_blocks": [{"type": "thinking", "thinking": "", "signature": "sig"}]}),
+            ),
+            (
+                reasoning(json!({"redactedContent": "ZW5j"})),
+                json!({"thinking_blocks": [{"type": "redacted_thinking", "data": "ZW5j"}]}),
+            ),
+        ];
+        for ((event, payload), expected) in cases {
+            assert_eq!(
+                deltas(&[(event, payload.clone())]),
+                vec![expected],
+                "{payload}"
+            );
+        }
+    }
+
+    #[test]
+    fn usage_keeps_cache_reads_and_writes() {
+        let mut translator = ConverseChunks::new("c".into(), 1, "m".into(), false);
+        let mut out = Vec::new();
+        let payload = serde_json::to_vec(&json!({"usage": {"inputTokens": 3, "outputTokens": 2,
+            "cacheReadInputTokens": 10, "cacheWriteInputTokens": 4}, "metrics": {}}))
+        .unwrap();
+        translator.on_event("metadata", &payload, &mut out).unwrap();
+        let usage = serde_json::to_value(out[0].usage.as_ref().unwrap()).unwrap();
+        assert_eq!(
+            usage,
+            json!({"prompt_tokens": 17, "completion_tokens": 2, "total_tokens": 19,
+                   "prompt_tokens_details": {"cached_tokens": 10},
+                   "cache_read_input_tokens": 10, "cache_creation_input_tokens": 4})
+        );
     }
 }

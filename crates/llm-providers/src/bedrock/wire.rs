@@ -98,6 +98,8 @@ pub enum ToolResultContent {
 #[serde(rename_all = "camelCase")]
 pub enum ReasoningBlock {
     ReasoningText(ReasoningText),
+    /// An encrypted (redacted) reasoning block handed back as it came (base64 blob).
+    RedactedContent(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -226,12 +228,18 @@ pub struct OutToolUse {
 pub struct OutReasoning {
     #[serde(default)]
     pub reasoning_text: Option<OutReasoningText>,
+    /// Encrypted reasoning (base64 blob), returned as a `redacted_thinking` block.
+    #[serde(default)]
+    pub redacted_content: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct OutReasoningText {
     #[serde(default)]
     pub text: String,
+    /// Claude's signature over the thinking, needed to hand the block back.
+    #[serde(default)]
+    pub signature: Option<String>,
 }
 
 /// `TokenUsage` (cache members are newer than some model versions: all optional).
@@ -302,9 +310,15 @@ pub struct ToolUseDelta {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ReasoningDelta {
     #[serde(default)]
     pub text: Option<String>,
+    /// The signature of the reasoning block, sent once after its text.
+    #[serde(default)]
+    pub signature: Option<String>,
+    #[serde(default)]
+    pub redacted_content: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

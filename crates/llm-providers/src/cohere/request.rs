@@ -276,11 +276,11 @@ fn content(
     let mut out = Vec::with_capacity(parts.len());
     for part in parts {
         match part {
-            ContentPart::Text { text } => out.push(Part::Text { text: text.clone() }),
+            ContentPart::Text { text, .. } => out.push(Part::Text { text: text.clone() }),
             ContentPart::Refusal { refusal } => out.push(Part::Text {
                 text: refusal.clone(),
             }),
-            ContentPart::ImageUrl { image_url } => out.push(Part::ImageUrl {
+            ContentPart::ImageUrl { image_url, .. } => out.push(Part::ImageUrl {
                 image_url: CohereImageUrl {
                     url: image_url.url.clone(),
                     detail: image_url.detail.clone(),

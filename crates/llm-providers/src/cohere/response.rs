@@ -196,6 +196,7 @@ pub(crate) fn translate(bytes: &[u8], model: &str) -> Result<ChatCompletionRespo
                 function_call: None,
                 reasoning_content: (!thinking.is_empty()).then_some(thinking),
                 annotations: None,
+                thinking_blocks: None,
             },
             finish_reason: Some(finish),
             logprobs: None,

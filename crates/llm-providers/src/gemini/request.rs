@@ -263,9 +263,9 @@ fn user_parts(message: &ChatMessage, index: usize) -> Result<Vec<Part>, Error> {
 fn content_part(part: &ContentPart, index: usize) -> Result<Part, Error> {
     let media = |url: &str, default_mime: &str| media_part(url, default_mime, index);
     match part {
-        ContentPart::Text { text } => Ok(Part::text(text.clone())),
+        ContentPart::Text { text, .. } => Ok(Part::text(text.clone())),
         ContentPart::Refusal { refusal } => Ok(Part::text(refusal.clone())),
-        ContentPart::ImageUrl { image_url } => media(&image_url.url, "image/jpeg"),
+        ContentPart::ImageUrl { image_url, .. } => media(&image_url.url, "image/jpeg"),
         ContentPart::InputAudio { input_audio } => Ok(Part {
             inline_data: Some(Blob {
                 mime_type: format!("audio/{}", input_audio.format),
@@ -273,7 +273,7 @@ fn content_part(part: &ContentPart, index: usize) -> Result<Part, Error> {
             }),
             ..Part::default()
         }),
-        ContentPart::File { file } => match (&file.file_data, &file.file_id) {
+        ContentPart::File { file, .. } => match (&file.file_data, &file.file_id) {
             (Some(data), _) => media(data, "application/pdf"),
             (None, Some(id)) => media(id, "application/pdf"),
             (None, None) => Err(Error::invalid_param(

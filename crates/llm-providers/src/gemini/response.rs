@@ -7,7 +7,7 @@
 
 use llm_types::{
     ChatCompletionResponse, Choice, CompletionTokensDetails, FinishReason, FunctionCall,
-    PromptTokensDetails, ResponseMessage, Role, ToolCall, Usage,
+    ResponseMessage, Role, ToolCall, Usage,
 };
 
 use super::ids;
@@ -34,17 +34,13 @@ pub fn finish_reason(reason: &str, called_tools: bool) -> FinishReason {
 
 /// `usageMetadata` as OpenAI usage. Thoughts count as completion tokens (OpenAI counts
 /// reasoning tokens inside `completion_tokens`); the prompt includes tool-use prompt tokens;
-/// cached content tokens are `cached_tokens`.
+/// cached content tokens are `cached_tokens` and `cache_read_input_tokens` (Gemini's
+/// `promptTokenCount` already includes them; it reports no cache writes).
 pub fn usage(meta: &UsageMetadata) -> Usage {
     let thoughts = meta.thoughts_token_count.unwrap_or(0);
     let prompt = meta.prompt_token_count + meta.tool_use_prompt_token_count.unwrap_or(0);
-    let mut usage = Usage::new(prompt, meta.candidates_token_count + thoughts);
-    if let Some(cached) = meta.cached_content_token_count {
-        usage.prompt_tokens_details = Some(PromptTokensDetails {
-            cached_tokens: Some(cached),
-            ..PromptTokensDetails::default()
-        });
-    }
+    let mut usage = Usage::new(prompt, meta.candidates_token_count + thoughts)
+        .with_cache(meta.cached_content_token_count, None);
     if let Some(reasoning) = meta.thoughts_token_count {
         usage.completion_tokens_details = Some(CompletionTokensDetails {
             reasoning_tokens: Some(reasoning),
@@ -189,6 +185,7 @@ fn message(sorted: Sorted) -> ResponseMessage {
         function_call: None,
         reasoning_content: sorted.reasoning,
         annotations: None,
+        thinking_blocks: None,
     }
 }
 

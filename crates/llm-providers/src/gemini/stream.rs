@@ -116,6 +116,7 @@ impl GeminiChunks {
                 tool_calls: (!tool_calls.is_empty()).then_some(tool_calls),
                 function_call: None,
                 reasoning_content: sorted.reasoning,
+                thinking_blocks: None,
             };
             let state = self.state(index);
             state.opened = true;

@@ -259,8 +259,8 @@ fn content(
     let mut images = Vec::new();
     for part in parts {
         match part {
-            ContentPart::Text { text } => texts.push(text.as_str()),
-            ContentPart::ImageUrl { image_url } => match base64_payload(&image_url.url) {
+            ContentPart::Text { text, .. } => texts.push(text.as_str()),
+            ContentPart::ImageUrl { image_url, .. } => match base64_payload(&image_url.url) {
                 Some(data) => images.push(data.to_owned()),
                 None => policy.unsupported(
                     "ollama_chat (it takes images only inline, as base64 `data:` URLs)",

@@ -163,6 +163,7 @@ pub(crate) fn translate(bytes: &[u8], model: &str) -> Result<ChatCompletionRespo
                 function_call: None,
                 reasoning_content: message.thinking.filter(|t| !t.is_empty()),
                 annotations: None,
+                thinking_blocks: None,
             },
             finish_reason: Some(finish),
             logprobs: None,

@@ -85,4 +85,24 @@ mod tests {
             assert_eq!(body(host, stream, edit), expected, "{host} stream={stream}");
         }
     }
+
+    /// Content parts reach the host exactly as the client wrote them: `cache_control` on a
+    /// part is forwarded (hosts such as OpenRouter read it), and absent where it was absent.
+    #[test]
+    fn forwards_part_cache_control_unchanged() {
+        let messages = json!([
+            {"role": "system", "content": [{"type": "text", "text": "rules", "cache_control": {"type": "ephemeral"}}]},
+            {"role": "user", "content": [
+                {"type": "text", "text": "doc", "cache_control": {"type": "ephemeral", "ttl": "1h"}},
+                {"type": "image_url", "image_url": {"url": "https://x/y.png"}, "cache_control": {"type": "ephemeral"}},
+                {"type": "file", "file": {"file_id": "f1"}, "cache_control": {"type": "ephemeral"}},
+                {"type": "text", "text": "q"}]}]);
+        let request: ChatCompletionRequest =
+            serde_json::from_value(json!({"model": "public-name", "messages": messages})).unwrap();
+        for host in ["openai", "openrouter"] {
+            let bytes = chat_body(find_host(host).unwrap(), "m", request.clone(), false).unwrap();
+            let sent: Value = serde_json::from_slice(&bytes).unwrap();
+            assert_eq!(sent["messages"], messages, "{host}");
+        }
+    }
 }

@@ -235,12 +235,14 @@ pub fn vision_request() -> ChatCompletionRequest {
     message.content = Some(MessageContent::Parts(vec![
         ContentPart::Text {
             text: "What is this?".into(),
+            cache_control: None,
         },
         ContentPart::ImageUrl {
             image_url: ImageUrl {
                 url: format!("data:image/png;base64,{PIXEL}"),
                 detail: None,
             },
+            cache_control: None,
         },
     ]));
     ChatCompletionRequest::new(format!("bedrock/{MODEL}"), vec![message])

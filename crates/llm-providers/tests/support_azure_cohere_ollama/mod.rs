@@ -231,12 +231,14 @@ pub fn vision_request() -> ChatCompletionRequest {
     message.content = Some(MessageContent::Parts(vec![
         ContentPart::Text {
             text: "what is this?".into(),
+            cache_control: None,
         },
         ContentPart::ImageUrl {
             image_url: ImageUrl {
                 url: PNG_DATA_URL.into(),
                 detail: None,
             },
+            cache_control: None,
         },
     ]));
     ChatCompletionRequest::new("ignored", vec![message])

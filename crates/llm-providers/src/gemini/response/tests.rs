@@ -44,7 +44,7 @@ fn translates_answers() {
                                0, Some("c2ln")),
                                "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}]}}],
                    "usage": {"prompt_tokens": 10, "completion_tokens": 25, "total_tokens": 35,
-                       "prompt_tokens_details": {"cached_tokens": 4},
+                       "prompt_tokens_details": {"cached_tokens": 4}, "cache_read_input_tokens": 4,
                        "completion_tokens_details": {"reasoning_tokens": 20}}}),
         ),
         (
