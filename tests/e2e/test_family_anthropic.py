@@ -6,54 +6,21 @@ the mock's log shows what the gateway sent upstream (`x-api-key`, `anthropic-ver
 
 import json
 
-import httpx2
 import pytest
 
-from conftest import MOCK_UPSTREAM_BIN, ServerProcess, _child_env, _require_binary, launch_gateway
-from support import (CLIENT_TIMEOUT, MASTER_KEY, PNG_DATA_URL, UPSTREAM_KEY, UPSTREAM_KEY_ENV,
-                     assemble_tool_calls, check_stream_chunks, create_chat, make_client, nonce, parse_sse, user)
+from family_support import (WEATHER, raw_stream, running_gateway, running_mock, sdk_client, stream_chunks,
+                            streamed_text, tool_call_deltas, tool_round_trip)
+from support import PNG_DATA_URL, UPSTREAM_KEY, UPSTREAM_KEY_ENV, assemble_tool_calls, create_chat, nonce, user
 
 CHAT = "claude"
 RATE_LIMITED = "claude-rate-limited"
 OVERLOADED_MID_STREAM = "claude-overloaded"
 
-WEATHER = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Current weather for a city",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-    },
-}
-
-
-class Mock:
-    def __init__(self, process: ServerProcess):
-        self.process = process
-        self.http = httpx2.Client(base_url=process.url, timeout=CLIENT_TIMEOUT, trust_env=False)
-
-    def one_request_with(self, marker: str) -> dict:
-        r = self.http.get("/__mock/requests")
-        r.raise_for_status()
-        found = [rec for rec in r.json() if marker in json.dumps(rec.get("body"))]
-        assert len(found) == 1, f"expected one upstream request with {marker!r}, got {found!r}"
-        return found[0]
-
 
 @pytest.fixture(scope="module")
 def mock(tmp_path_factory):
-    _require_binary(MOCK_UPSTREAM_BIN, "MOCK_UPSTREAM_BIN", "llm-mock-upstream")
-    workdir = tmp_path_factory.mktemp("anthropic-mock")
-    process = ServerProcess(
-        "mock-upstream[anthropic]",
-        [str(MOCK_UPSTREAM_BIN), "--port", "0", "--api-key", UPSTREAM_KEY],
-        banner=r"mock-upstream listening on (http://127\.0\.0\.1:\d+)",
-        log_path=workdir / "mock-upstream.log", env=_child_env(), cwd=workdir,
-    )
-    mock = Mock(process)
-    yield mock
-    mock.http.close()
-    process.stop()
+    with running_mock(tmp_path_factory, "anthropic", api_key=UPSTREAM_KEY) as mock:
+        yield mock
 
 
 @pytest.fixture(scope="module")
@@ -62,31 +29,19 @@ def gateway(mock, tmp_path_factory):
         return {"model_name": name, "litellm_params": {
             "model": f"anthropic/{model}", "api_base": mock.process.url, "api_key": f"os.environ/{UPSTREAM_KEY_ENV}"}}
 
-    config = {
-        "model_list": [
-            deployment(CHAT, "claude-sonnet-4-5"),
-            deployment(RATE_LIMITED, "error-429"),
-            deployment(OVERLOADED_MID_STREAM, "overloaded-after-2"),
-        ],
-        "general_settings": {"master_key": MASTER_KEY},
-    }
-    process = launch_gateway("llm-gateway[anthropic]", config, tmp_path_factory.mktemp("anthropic-gateway"))
-    yield process
-    process.stop()
+    model_list = [
+        deployment(CHAT, "claude-sonnet-4-5"),
+        deployment(RATE_LIMITED, "error-429"),
+        deployment(OVERLOADED_MID_STREAM, "overloaded-after-2"),
+    ]
+    with running_gateway(tmp_path_factory, "anthropic", model_list) as process:
+        yield process
 
 
 @pytest.fixture
 def client(gateway):
-    c = make_client(gateway)
-    yield c
-    c.close()
-
-
-def stream_chunks(client, spec, **kwargs) -> list[dict]:
-    """A streamed completion through the SDK, its raw chunks validated against the spec."""
-    with client.chat.completions.with_streaming_response.create(stream=True, **kwargs) as resp:
-        text = resp.read().decode()
-    return check_stream_chunks(spec, parse_sse(text))
+    with sdk_client(gateway) as c:
+        yield c
 
 
 def test_chat_goes_out_as_an_anthropic_message(client, spec, mock):
@@ -109,7 +64,7 @@ def test_stream_with_usage(client, spec):
     marker = nonce()
     chunks = stream_chunks(client, spec, model=CHAT, messages=[user(f"one two {marker}")],
                            stream_options={"include_usage": True})
-    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+    text = streamed_text(chunks)
     assert text == f"echo: one two {marker}"
     assert [c["choices"][0]["finish_reason"] for c in chunks if c["choices"]][-1] == "stop"
     assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["total_tokens"] == 3 + 4
@@ -129,19 +84,14 @@ def test_tools_stream_and_round_trip(client, spec, mock):
     assert sent["tool_choice"] == {"type": "any", "disable_parallel_tool_use": True}
 
     chunks = stream_chunks(client, spec, model=CHAT, tools=[WEATHER], messages=[user(f"weather? {nonce()}")])
-    deltas = [tc for c in chunks if c["choices"] for tc in c["choices"][0]["delta"].get("tool_calls") or []]
+    deltas = tool_call_deltas(chunks)
     assert len(deltas) > 2, "arguments arrive in pieces"
     (streamed,) = assemble_tool_calls(deltas).values()
     assert streamed["name"] == "get_weather" and streamed["id"] and streamed["type"] == "function"
     assert json.loads(streamed["arguments"]) == {"city": "mock"}
 
     marker = nonce()
-    completion, _, _ = create_chat(client, spec, model=CHAT, tools=[WEATHER], messages=[
-        user(f"weather? {marker}"),
-        {"role": "assistant", "content": None, "tool_calls": [
-            {"id": call.id, "type": "function", "function": {"name": "get_weather", "arguments": call.function.arguments}}]},
-        {"role": "tool", "tool_call_id": call.id, "content": "22C sunny"},
-    ])
+    completion, _, _ = create_chat(client, spec, model=CHAT, tools=[WEATHER], messages=tool_round_trip(user(f"weather? {marker}"), call))
     assert completion.choices[0].message.content == "echo: tool result: 22C sunny"
     sent = mock.one_request_with(marker)["body"]
     assert sent["messages"][2] == {"role": "user", "content": [
@@ -191,10 +141,5 @@ def test_errors_and_embeddings(client, gateway):
         client.embeddings.create(model=CHAT, input="hi")
     assert "embeddings are not supported by anthropic" in raised.value.response.text
 
-    with httpx2.Client(base_url=gateway.url, timeout=CLIENT_TIMEOUT, trust_env=False) as http:
-        with http.stream("POST", "/v1/chat/completions", headers={"Authorization": f"Bearer {MASTER_KEY}"},
-                         json={"model": OVERLOADED_MID_STREAM, "stream": True,
-                               "messages": [user("one two three four")]}) as resp:
-            text = resp.read().decode()
-    transcript = parse_sse(text)
+    text, transcript = raw_stream(gateway, OVERLOADED_MID_STREAM, [user("one two three four")])
     assert transcript.errors, f"the mid-stream overload ends the stream with an error event: {text!r}"

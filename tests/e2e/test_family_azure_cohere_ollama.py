@@ -7,13 +7,12 @@ returns is validated against the OpenAI spec, and the mock's log shows what the 
 
 import json
 
-import httpx2
 import openai
 import pytest
 
-from conftest import MOCK_UPSTREAM_BIN, ServerProcess, _child_env, _require_binary, launch_gateway
-from support import (CLIENT_TIMEOUT, PNG_DATA_URL, UPSTREAM_KEY, UPSTREAM_KEY_ENV, assemble_tool_calls,
-                     check_stream_chunks, create_chat, make_client, nonce, parse_sse, user)
+from family_support import (WEATHER, running_gateway, running_mock, sdk_client, stream_chunks, streamed_text,
+                            tool_call_deltas, tool_round_trip)
+from support import PNG_DATA_URL, UPSTREAM_KEY, UPSTREAM_KEY_ENV, assemble_tool_calls, create_chat, nonce, user
 
 AZURE = "azure-chat"
 OLLAMA = "ollama-chat"
@@ -26,46 +25,11 @@ CUT_STREAMS = ["azure-cut-stream", "ollama-cut-stream", "cohere-cut-stream"]
 CONTENT_FILTERED = "azure-content-filter"
 CHAT_PATHS = {AZURE: "/openai/deployments/gpt4o-prod/chat/completions", OLLAMA: "/api/chat", COHERE: "/v2/chat"}
 
-WEATHER = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Current weather for a city",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-    },
-}
-
-
-class Mock:
-    def __init__(self, process: ServerProcess):
-        self.process = process
-        self.http = httpx2.Client(base_url=process.url, timeout=CLIENT_TIMEOUT, trust_env=False)
-
-    def recorded(self) -> list[dict]:
-        r = self.http.get("/__mock/requests")
-        r.raise_for_status()
-        return r.json()
-
-    def one_request_with(self, marker: str) -> dict:
-        found = [rec for rec in self.recorded() if marker in json.dumps(rec.get("body"))]
-        assert len(found) == 1, f"expected one upstream request with {marker!r}, got {found!r}"
-        return found[0]
-
 
 @pytest.fixture(scope="module")
 def mock(tmp_path_factory):
-    _require_binary(MOCK_UPSTREAM_BIN, "MOCK_UPSTREAM_BIN", "llm-mock-upstream")
-    workdir = tmp_path_factory.mktemp("aco-mock")
-    process = ServerProcess(
-        "mock-upstream[azure-cohere-ollama]",
-        [str(MOCK_UPSTREAM_BIN), "--port", "0", "--api-key", UPSTREAM_KEY],
-        banner=r"mock-upstream listening on (http://127\.0\.0\.1:\d+)",
-        log_path=workdir / "mock-upstream.log", env=_child_env(), cwd=workdir,
-    )
-    mock = Mock(process)
-    yield mock
-    mock.http.close()
-    process.stop()
+    with running_mock(tmp_path_factory, "azure-cohere-ollama", api_key=UPSTREAM_KEY) as mock:
+        yield mock
 
 
 @pytest.fixture(scope="module")
@@ -79,41 +43,29 @@ def gateway(mock, tmp_path_factory):
     def azure(name: str, deployment_name: str) -> dict:
         return deployment(name, f"azure/{deployment_name}", api_version="2024-10-21")
 
-    config = {
-        "model_list": [
-            azure(AZURE, "gpt4o-prod"),
-            azure("azure-embed", "embed-prod"),
-            azure("azure-rate-limited", "error-429"),
-            azure("azure-cut-stream", "cut-2"),
-            azure(CONTENT_FILTERED, "content-filter"),
-            deployment(OLLAMA, "ollama_chat/llama3.2"),
-            deployment("ollama-embed", "ollama_chat/embeddinggemma"),
-            deployment("ollama-rate-limited", "ollama_chat/error-429"),
-            deployment("ollama-cut-stream", "ollama_chat/cut-2"),
-            deployment(COHERE, "cohere_chat/command-a-03-2025"),
-            deployment("cohere-embed", "cohere/embed-v4.0"),
-            deployment("cohere-rate-limited", "cohere_chat/error-429"),
-            deployment("cohere-cut-stream", "cohere_chat/cut-2"),
-        ],
-        "general_settings": {"master_key": "sk-e2e-master"},
-    }
-    process = launch_gateway("llm-gateway[azure-cohere-ollama]", config, workdir)
-    yield process
-    process.stop()
+    model_list = [
+        azure(AZURE, "gpt4o-prod"),
+        azure("azure-embed", "embed-prod"),
+        azure("azure-rate-limited", "error-429"),
+        azure("azure-cut-stream", "cut-2"),
+        azure(CONTENT_FILTERED, "content-filter"),
+        deployment(OLLAMA, "ollama_chat/llama3.2"),
+        deployment("ollama-embed", "ollama_chat/embeddinggemma"),
+        deployment("ollama-rate-limited", "ollama_chat/error-429"),
+        deployment("ollama-cut-stream", "ollama_chat/cut-2"),
+        deployment(COHERE, "cohere_chat/command-a-03-2025"),
+        deployment("cohere-embed", "cohere/embed-v4.0"),
+        deployment("cohere-rate-limited", "cohere_chat/error-429"),
+        deployment("cohere-cut-stream", "cohere_chat/cut-2"),
+    ]
+    with running_gateway(tmp_path_factory, "azure-cohere-ollama", model_list, workdir=workdir) as process:
+        yield process
 
 
 @pytest.fixture
 def client(gateway):
-    c = make_client(gateway)
-    yield c
-    c.close()
-
-
-def stream_chunks(client, spec, **kwargs) -> list[dict]:
-    """A streamed completion through the SDK, its raw chunks validated against the spec."""
-    with client.chat.completions.with_streaming_response.create(stream=True, **kwargs) as resp:
-        text = resp.read().decode()
-    return check_stream_chunks(spec, parse_sse(text))
+    with sdk_client(gateway) as c:
+        yield c
 
 
 def credential(sent: dict) -> tuple[str, str]:
@@ -156,7 +108,7 @@ def test_stream_with_usage(client, spec, model):
     marker = nonce()
     chunks = stream_chunks(client, spec, model=model, messages=[user(f"one two {marker}")],
                            stream_options={"include_usage": True})
-    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+    text = streamed_text(chunks)
     assert text == f"echo: one two {marker}"
     assert [c["choices"][0]["finish_reason"] for c in chunks if c["choices"]][-1] == "stop"
     assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["completion_tokens"] == 4
@@ -177,18 +129,13 @@ def test_tools_stream_and_round_trip(client, spec, mock, model):
     assert sent["tools"][0]["function"]["name"] == "get_weather"
 
     chunks = stream_chunks(client, spec, model=model, tools=[WEATHER], messages=[user(f"weather? {nonce()}")])
-    deltas = [tc for c in chunks if c["choices"] for tc in c["choices"][0]["delta"].get("tool_calls") or []]
+    deltas = tool_call_deltas(chunks)
     (streamed,) = assemble_tool_calls(deltas).values()
     assert streamed["name"] == "get_weather" and streamed["id"] and streamed["type"] == "function"
     assert json.loads(streamed["arguments"]) == arguments
 
     marker = nonce()
-    completion, _, _ = create_chat(client, spec, model=model, tools=[WEATHER], messages=[
-        user(f"weather? {marker}"),
-        {"role": "assistant", "content": None, "tool_calls": [
-            {"id": call.id, "type": "function", "function": {"name": "get_weather", "arguments": call.function.arguments}}]},
-        {"role": "tool", "tool_call_id": call.id, "content": "22C sunny"},
-    ])
+    completion, _, _ = create_chat(client, spec, model=model, tools=[WEATHER], messages=tool_round_trip(user(f"weather? {marker}"), call))
     assert completion.choices[0].message.content == "echo: tool result: 22C sunny"
     sent = mock.one_request_with(marker)["body"]
     if model == OLLAMA:

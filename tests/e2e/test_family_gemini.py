@@ -8,13 +8,13 @@ and the mock's log shows what the gateway sent upstream."""
 import base64
 import json
 
-import httpx2
 import openai
 import pytest
 
-from conftest import MOCK_UPSTREAM_BIN, REPO, ServerProcess, _child_env, _require_binary, launch_gateway
-from support import (CLIENT_TIMEOUT, PNG_DATA_URL, UPSTREAM_KEY, UPSTREAM_KEY_ENV, assemble_tool_calls,
-                     check_stream_chunks, create_chat, make_client, nonce, parse_sse, user)
+from conftest import REPO
+from family_support import (WEATHER, running_gateway, running_mock, sdk_client, stream_chunks, streamed_text,
+                            tool_call_deltas, tool_round_trip)
+from support import PNG_DATA_URL, UPSTREAM_KEY, UPSTREAM_KEY_ENV, assemble_tool_calls, create_chat, nonce, user
 
 GEMINI = "gemini-chat"
 VERTEX = "vertex-chat"
@@ -25,46 +25,11 @@ CUT_STREAM = "vertex-cut-stream"
 VERTEX_CLAUDE = "vertex-claude"
 SERVICE_ACCOUNT = REPO / "tests" / "mock-upstream" / "fixtures" / "google" / "test-service-account.json"
 
-WEATHER = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Current weather for a city",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-    },
-}
-
-
-class Mock:
-    def __init__(self, process: ServerProcess):
-        self.process = process
-        self.http = httpx2.Client(base_url=process.url, timeout=CLIENT_TIMEOUT, trust_env=False)
-
-    def recorded(self) -> list[dict]:
-        r = self.http.get("/__mock/requests")
-        r.raise_for_status()
-        return r.json()
-
-    def one_request_with(self, marker: str) -> dict:
-        found = [rec for rec in self.recorded() if marker in json.dumps(rec.get("body"))]
-        assert len(found) == 1, f"expected one upstream request with {marker!r}, got {found!r}"
-        return found[0]
-
 
 @pytest.fixture(scope="module")
 def mock(tmp_path_factory):
-    _require_binary(MOCK_UPSTREAM_BIN, "MOCK_UPSTREAM_BIN", "llm-mock-upstream")
-    workdir = tmp_path_factory.mktemp("google-mock")
-    process = ServerProcess(
-        "mock-upstream[google]",
-        [str(MOCK_UPSTREAM_BIN), "--port", "0", "--api-key", UPSTREAM_KEY],
-        banner=r"mock-upstream listening on (http://127\.0\.0\.1:\d+)",
-        log_path=workdir / "mock-upstream.log", env=_child_env(), cwd=workdir,
-    )
-    mock = Mock(process)
-    yield mock
-    mock.http.close()
-    process.stop()
+    with running_mock(tmp_path_factory, "google", api_key=UPSTREAM_KEY) as mock:
+        yield mock
 
 
 @pytest.fixture(scope="module")
@@ -85,35 +50,23 @@ def gateway(mock, tmp_path_factory):
             "model": f"vertex_ai/{model}", "api_base": mock.process.url, "vertex_project": "e2e-proj",
             "vertex_location": "europe-west4", "vertex_credentials": str(credentials)}}
 
-    config = {
-        "model_list": [
-            gemini(GEMINI, "gemini-2.5-flash"),
-            vertex(VERTEX, "gemini-2.5-pro"),
-            gemini(GEMINI_EMBED, "text-embedding-004"),
-            vertex(VERTEX_EMBED, "text-embedding-005"),
-            gemini(RATE_LIMITED, "error-429"),
-            vertex(CUT_STREAM, "cut-2"),
-            vertex(VERTEX_CLAUDE, "claude-sonnet-4-5"),
-        ],
-        "general_settings": {"master_key": "sk-e2e-master"},
-    }
-    process = launch_gateway("llm-gateway[google]", config, workdir)
-    yield process
-    process.stop()
+    model_list = [
+        gemini(GEMINI, "gemini-2.5-flash"),
+        vertex(VERTEX, "gemini-2.5-pro"),
+        gemini(GEMINI_EMBED, "text-embedding-004"),
+        vertex(VERTEX_EMBED, "text-embedding-005"),
+        gemini(RATE_LIMITED, "error-429"),
+        vertex(CUT_STREAM, "cut-2"),
+        vertex(VERTEX_CLAUDE, "claude-sonnet-4-5"),
+    ]
+    with running_gateway(tmp_path_factory, "google", model_list, workdir=workdir) as process:
+        yield process
 
 
 @pytest.fixture
 def client(gateway):
-    c = make_client(gateway)
-    yield c
-    c.close()
-
-
-def stream_chunks(client, spec, **kwargs) -> list[dict]:
-    """A streamed completion through the SDK, its raw chunks validated against the spec."""
-    with client.chat.completions.with_streaming_response.create(stream=True, **kwargs) as resp:
-        text = resp.read().decode()
-    return check_stream_chunks(spec, parse_sse(text))
+    with sdk_client(gateway) as c:
+        yield c
 
 
 def test_gemini_chat_goes_out_as_generate_content(client, spec, mock):
@@ -154,7 +107,7 @@ def test_stream_with_usage(client, spec, model):
     marker = nonce()
     chunks = stream_chunks(client, spec, model=model, messages=[user(f"one two {marker}")],
                            stream_options={"include_usage": True})
-    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+    text = streamed_text(chunks)
     assert text == f"echo: one two {marker}"
     assert [c["choices"][0]["finish_reason"] for c in chunks if c["choices"]][-1] == "stop"
     assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["total_tokens"] == 3 + 4
@@ -176,18 +129,13 @@ def test_tools_stream_and_round_trip(client, spec, mock):
         "parametersJsonSchema": WEATHER["function"]["parameters"]}]}]
 
     chunks = stream_chunks(client, spec, model=VERTEX, tools=[WEATHER], messages=[user(f"weather? {nonce()}")])
-    deltas = [tc for c in chunks if c["choices"] for tc in c["choices"][0]["delta"].get("tool_calls") or []]
+    deltas = tool_call_deltas(chunks)
     (streamed,) = assemble_tool_calls(deltas).values()
     assert streamed["name"] == "get_weather" and streamed["id"] and streamed["type"] == "function"
     assert json.loads(streamed["arguments"]) == {"city": "mock"}
 
     marker = nonce()
-    completion, _, _ = create_chat(client, spec, model=GEMINI, tools=[WEATHER], messages=[
-        user(f"weather? {marker}"),
-        {"role": "assistant", "content": None, "tool_calls": [
-            {"id": call.id, "type": "function", "function": {"name": "get_weather", "arguments": call.function.arguments}}]},
-        {"role": "tool", "tool_call_id": call.id, "content": "22C sunny"},
-    ])
+    completion, _, _ = create_chat(client, spec, model=GEMINI, tools=[WEATHER], messages=tool_round_trip(user(f"weather? {marker}"), call))
     assert completion.choices[0].message.content == 'echo: tool result: {"result":"22C sunny"}'
     sent = mock.one_request_with(marker)["body"]
     assert sent["contents"][1] == {"role": "model", "parts": [{"functionCall": {"name": "get_weather", "args": {"city": "mock"}}}]}
@@ -245,5 +193,5 @@ def test_claude_on_vertex_goes_out_as_raw_predict(client, spec, mock):
                                "messages": [user(f"hello {marker}")]}
     chunks = stream_chunks(client, spec, model=VERTEX_CLAUDE, messages=[user(f"one two {marker}")],
                            stream_options={"include_usage": True})
-    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+    text = streamed_text(chunks)
     assert text == f"echo: one two {marker}" and chunks[-1]["usage"]["total_tokens"] > 0

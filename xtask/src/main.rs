@@ -2,7 +2,8 @@
 //!
 //! - `tidy`: the crate layering of the design brief and source hygiene rules, as code;
 //! - `test`: the whole test suite (fmt, clippy, build, cargo test, Python e2e), what CI runs;
-//! - `bench`: a load generator against the mock upstream, directly and through the gateway.
+//! - `bench`: a load generator against the mock upstream, directly and through the gateway;
+//! - `codegen`: the model price table of `llm-types`, from LiteLLM's public price data.
 //!
 //! Arguments are parsed by hand: a handful of flags do not justify a parser dependency.
 
@@ -10,6 +11,7 @@
 #![allow(clippy::print_stdout)]
 
 mod bench;
+mod codegen;
 mod suite;
 mod tidy;
 mod workspace;
@@ -25,6 +27,8 @@ commands:
                             run the whole test suite: fmt, clippy, build, cargo test, e2e
   bench [--quick|--full] [--duration SECS] [--concurrency N] [--rate N] [--direct-only]
                             benchmark the gateway against the mock upstream
+  codegen [--input PATH] [--output PATH] [--source LABEL] [--check]
+                            regenerate the model price table of llm-types from LiteLLM's data
   help                      print this message
 ";
 
@@ -38,6 +42,7 @@ fn main() -> ExitCode {
         "tidy" => no_args(cmd, rest).and_then(|()| tidy::run(&workspace::root())),
         "test" => suite::Options::parse(rest).and_then(|opts| suite::run(&opts)),
         "bench" => bench::Options::parse(rest).and_then(|opts| bench::run(&opts)),
+        "codegen" => codegen::Options::parse(rest).and_then(|opts| codegen::run(&opts)),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -60,5 +60,19 @@ pub fn build_router(config: &GatewayConfig) -> Result<Router, Error> {
             ))
         })
         .collect::<Result<Vec<_>, Error>>()?;
-    Ok(Router::with_settings(deployments, config.router.clone()))
+    // Redis (when configured) is only connected on first use: an unreachable server slows
+    // nothing down at start and the router works on local state until it answers.
+    let state = llm_router::shared_state(config.router.redis.as_ref()).map_err(Error::internal)?;
+    if let Some(redis) = &config.router.redis {
+        tracing::info!(
+            redis = redis.endpoint().unwrap_or_default(),
+            key_prefix = redis.key_prefix,
+            "router state is shared through Redis"
+        );
+    }
+    Ok(Router::with_state(
+        deployments,
+        config.router.clone(),
+        state,
+    ))
 }

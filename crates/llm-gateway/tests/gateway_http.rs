@@ -324,7 +324,7 @@ fn check_config_exit_codes_and_paths() {
             String::from_utf8_lossy(&output.stdout).into_owned(),
         )
     };
-    let unsupported = "model_list:\n  - model_name: a\n    litellm_params: {model: mock/a}\nrouter_settings: {redis_host: localhost}\n";
+    let unsupported = "model_list:\n  - model_name: a\n    litellm_params: {model: mock/a}\nrouter_settings: {model_group_alias: {b: a}}\n";
     let invalid = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_base: nope}\n  - model_name: b\n    litellm_params: {}\n";
     let cases = [
         (
@@ -332,7 +332,7 @@ fn check_config_exit_codes_and_paths() {
             false,
             Some(0),
             vec![
-                "warning: router_settings.redis_host: unsupported key (ignored)",
+                "warning: router_settings.model_group_alias: unsupported key (ignored)",
                 "OK (litellm format, 1 model groups, 1 deployments)",
             ],
         ),
@@ -340,7 +340,7 @@ fn check_config_exit_codes_and_paths() {
             unsupported,
             true,
             Some(1),
-            vec!["error: router_settings.redis_host", "INVALID"],
+            vec!["error: router_settings.model_group_alias", "INVALID"],
         ),
         (
             invalid,

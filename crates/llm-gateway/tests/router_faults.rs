@@ -234,3 +234,65 @@ async fn per_request_fallbacks_and_retries_from_the_body() {
         }
     }
 }
+
+#[tokio::test]
+async fn health_pings_every_deployment_on_demand() {
+    let (_mock, gateway) = setup().await;
+    let url = format!("{}/health", gateway.url);
+    assert_eq!(
+        http().get(&url).send().await.unwrap().status(),
+        401,
+        "/health needs the key"
+    );
+    let report: Value = http()
+        .get(&url)
+        .bearer_auth(MASTER)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids = |key: &str| -> Vec<String> {
+        report[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["model_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (healthy, unhealthy) = (ids("healthy_endpoints"), ids("unhealthy_endpoints"));
+    for id in ["half-broken#1", "backup#0", "big#0", "tiny#0"] {
+        assert!(
+            healthy.contains(&id.to_owned()),
+            "{id} should be healthy: {report}"
+        );
+    }
+    for id in [
+        "half-broken#0",
+        "down#0",
+        "limited#0",
+        "garbled#0",
+        "slow#0",
+    ] {
+        assert!(
+            unhealthy.contains(&id.to_owned()),
+            "{id} should be unhealthy: {report}"
+        );
+    }
+    assert_eq!(
+        report["healthy_count"].as_u64().unwrap() as usize,
+        healthy.len()
+    );
+    let down = &report["unhealthy_endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["model_id"] == "down#0")
+        .unwrap();
+    assert!(
+        down["error"].as_str().unwrap().contains("503")
+            || down["error"].as_str().unwrap().contains("upstream"),
+        "{down}"
+    );
+}

@@ -7,45 +7,19 @@
 //! ```
 #![allow(clippy::print_stdout)] // an example prints its answer
 
-use futures_util::StreamExt;
-use llm_mock_upstream::{MockOptions, MockServer};
-use llm_providers::Client;
-use llm_types::{
-    ChatCompletionRequest, ChatMessage, FunctionDefinition, ResponseFormat, Role, Tool,
-};
-use serde_json::json;
+#[path = "common/mod.rs"]
+mod common;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let model = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "claude-sonnet-4-5".to_owned());
+async fn main() -> common::Result<()> {
+    let model = common::model_arg("claude-sonnet-4-5");
     // Without a key the example runs against the mock of the Anthropic API (kept alive here).
-    let (client, _mock) = match std::env::var("ANTHROPIC_API_KEY") {
-        Ok(_) => (Client::from_env()?, None),
-        Err(_) => {
-            let mock = MockServer::start(MockOptions::default()).await?;
-            let client = Client::builder()
-                .api_key("anthropic", "sk-ant-offline")
-                .api_base("anthropic", format!("http://{}", mock.addr()))
-                .build()?;
-            (client, Some(mock))
-        }
-    };
+    let (client, _mock) =
+        common::client_or_mock("ANTHROPIC_API_KEY", "anthropic", "sk-ant-offline").await?;
     let model = format!("anthropic/{model}");
 
-    let request = ChatCompletionRequest::new(
-        &model,
-        vec![
-            ChatMessage::text(Role::System, "You are terse."),
-            ChatMessage::text(Role::User, "Say hello in five words."),
-        ],
-    );
-    let response = client.chat(request).await?;
-    println!(
-        "chat: {}",
-        response.choices[0].message.content.as_deref().unwrap_or("")
-    );
+    let response = client.chat(common::hello(&model)).await?;
+    common::print_chat(&response);
     if let Some(usage) = &response.usage {
         println!(
             "usage: {} prompt ({} cached) + {} completion tokens",
@@ -55,53 +29,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
 
-    let mut request = ChatCompletionRequest::new(
-        &model,
-        vec![ChatMessage::text(
-            Role::User,
-            "What is the weather in Paris?",
-        )],
-    );
-    request.tools = Some(vec![Tool {
-        kind: "function".into(),
-        function: Some(FunctionDefinition {
-            name: "get_weather".into(),
-            description: Some("Current weather in a city".into()),
-            parameters: Some(json!({
-                "type": "object",
-                "properties": {"city": {"type": "string"}},
-                "required": ["city"],
-            })),
-            strict: None,
-        }),
-        extra: serde_json::Map::new(),
-    }]);
-    print!("streamed tool call: ");
-    let mut stream = client.chat_stream(request).await?;
-    while let Some(chunk) = stream.next().await {
-        for choice in chunk?.choices {
-            for call in choice.delta.tool_calls.unwrap_or_default() {
-                if let Some(function) = call.function {
-                    print!(
-                        "{}{}",
-                        function.name.map(|n| format!("{n} ")).unwrap_or_default(),
-                        function.arguments.unwrap_or_default()
-                    );
-                }
-            }
-        }
-    }
-    println!();
-
-    let mut request = ChatCompletionRequest::new(
-        &model,
-        vec![ChatMessage::text(Role::User, "Name a city as JSON.")],
-    );
-    request.response_format = Some(ResponseFormat::JsonObject);
-    let response = client.chat(request).await?;
-    println!(
-        "json mode: {}",
-        response.choices[0].message.content.as_deref().unwrap_or("")
-    );
-    Ok(())
+    let stream = client.chat_stream(common::weather_question(&model)).await?;
+    common::print_tool_call_stream(stream).await?;
+    common::print_json_mode(&client, &model).await
 }

@@ -8,14 +8,13 @@
 //! ```
 #![allow(clippy::print_stdout)] // an example prints its answer
 
+#[path = "common/mod.rs"]
+mod common;
+
 use futures_util::StreamExt;
 use llm_mock_upstream::{MockOptions, MockServer};
 use llm_providers::{AnyProvider, AwsSettings, Client, Provider, ProviderTarget, Secret};
-use llm_types::{
-    ChatCompletionRequest, ChatMessage, EmbeddingInput, EmbeddingsRequest, FunctionDefinition,
-    Role, Tool,
-};
-use serde_json::json;
+use llm_types::{ChatCompletionRequest, EmbeddingsRequest};
 
 /// Either the `Client` facade (real AWS, credentials from the environment) or an adapter built
 /// from an explicit target (offline: the mock and the credentials it verifies).
@@ -75,9 +74,7 @@ impl Bedrock {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let model = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "anthropic.claude-3-haiku-20240307-v1:0".to_owned());
+    let model = common::model_arg("anthropic.claude-3-haiku-20240307-v1:0");
     let (bedrock, _mock) = if std::env::var("AWS_ACCESS_KEY_ID").is_ok() {
         (Bedrock::Client(Client::from_env()?), None)
     } else {
@@ -88,18 +85,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let model = format!("bedrock/{model}");
 
-    let request = ChatCompletionRequest::new(
-        &model,
-        vec![
-            ChatMessage::text(Role::System, "You are terse."),
-            ChatMessage::text(Role::User, "Say hello in five words."),
-        ],
-    );
-    let response = bedrock.chat(request).await?;
-    println!(
-        "chat: {}",
-        response.choices[0].message.content.as_deref().unwrap_or("")
-    );
+    let response = bedrock.chat(common::hello(&model)).await?;
+    common::print_chat(&response);
     if let Some(usage) = &response.usage {
         println!(
             "usage: {} prompt ({} cached) + {} completion tokens",
@@ -109,26 +96,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
 
-    let mut request = ChatCompletionRequest::new(
-        &model,
-        vec![ChatMessage::text(
-            Role::User,
-            "What is the weather in Paris?",
-        )],
-    );
+    let mut request = common::weather_question(&model);
     request.stream = Some(true);
-    request.tools = Some(vec![Tool {
-        kind: "function".into(),
-        function: Some(FunctionDefinition {
-            name: "get_weather".into(),
-            description: Some("Current weather in a city".into()),
-            parameters: Some(
-                json!({"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}),
-            ),
-            strict: None,
-        }),
-        extra: Default::default(),
-    }]);
     let mut stream = bedrock.chat_stream(request).await?;
     print!("stream:");
     while let Some(chunk) = stream.next().await {
@@ -151,14 +120,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!();
 
     let embeddings = bedrock
-        .embeddings(EmbeddingsRequest {
-            model: "bedrock/amazon.titan-embed-text-v2:0".into(),
-            input: EmbeddingInput::Texts(vec!["hello".into(), "world".into()]),
-            encoding_format: None,
-            dimensions: Some(8),
-            user: None,
-            extra: Default::default(),
-        })
+        .embeddings(common::embeddings_request(
+            "bedrock/amazon.titan-embed-text-v2:0",
+        ))
         .await?;
     println!("embeddings: {} vectors", embeddings.data.len());
     Ok(())

@@ -7,69 +7,17 @@
 //! ```
 #![allow(clippy::print_stdout)] // an example prints its answer
 
-use futures_util::StreamExt;
-use llm_mock_upstream::{MockOptions, MockServer};
-use llm_providers::Client;
-use llm_types::{ChatCompletionRequest, ChatMessage, EmbeddingInput, EmbeddingsRequest, Role};
+#[path = "common/mod.rs"]
+mod common;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let model = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "command-a-03-2025".to_owned());
+async fn main() -> common::Result<()> {
+    let model = common::model_arg("command-a-03-2025");
     // Without `COHERE_API_KEY` the example runs against the mock of the native API (kept alive here).
-    let (client, _mock) = match std::env::var("COHERE_API_KEY") {
-        Ok(_) => (Client::from_env()?, None),
-        Err(_) => {
-            let mock = MockServer::start(MockOptions::default()).await?;
-            let client = Client::builder()
-                .api_key("cohere_chat", "offline-key")
-                .api_base("cohere_chat", format!("http://{}", mock.addr()))
-                .build()?;
-            (client, Some(mock))
-        }
-    };
-    let model = format!("cohere_chat/{model}");
-
-    let request = ChatCompletionRequest::new(
-        &model,
-        vec![
-            ChatMessage::text(Role::System, "You are terse."),
-            ChatMessage::text(Role::User, "Say hello in five words."),
-        ],
-    );
-    let response = client.chat(request.clone()).await?;
-    println!(
-        "chat: {}",
-        response.choices[0].message.content.as_deref().unwrap_or("")
-    );
-
-    let mut stream = client.chat_stream(request).await?;
-    print!("stream: ");
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk?;
-        for choice in &chunk.choices {
-            print!("{}", choice.delta.content.as_deref().unwrap_or(""));
-        }
-        if let Some(usage) = &chunk.usage {
-            print!(
-                " [{} + {} tokens]",
-                usage.prompt_tokens, usage.completion_tokens
-            );
-        }
-    }
-    println!();
-
-    let embeddings = client
-        .embeddings(EmbeddingsRequest {
-            model: "cohere_chat/embed-v4.0".to_owned(),
-            input: EmbeddingInput::Texts(vec!["hello".into(), "world".into()]),
-            encoding_format: None,
-            dimensions: Some(8),
-            user: None,
-            extra: serde_json::Map::new(),
-        })
-        .await?;
-    println!("embeddings: {} vectors", embeddings.data.len());
-    Ok(())
+    let (client, _mock) =
+        common::client_or_mock("COHERE_API_KEY", "cohere_chat", "offline-key").await?;
+    let request = common::hello(&format!("cohere_chat/{model}"));
+    common::print_chat(&client.chat(request.clone()).await?);
+    common::print_text_stream(client.chat_stream(request).await?).await?;
+    common::print_embeddings(&client, "cohere_chat/embed-v4.0").await
 }

@@ -7,69 +7,17 @@
 //! ```
 #![allow(clippy::print_stdout)] // an example prints its answer
 
-use futures_util::StreamExt;
-use llm_mock_upstream::{MockOptions, MockServer};
-use llm_providers::Client;
-use llm_types::{ChatCompletionRequest, ChatMessage, EmbeddingInput, EmbeddingsRequest, Role};
+#[path = "common/mod.rs"]
+mod common;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let model = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "llama3.2".to_owned());
+async fn main() -> common::Result<()> {
+    let model = common::model_arg("llama3.2");
     // Without `OLLAMA_API_BASE` the example runs against the mock of the native API (kept alive here).
-    let (client, _mock) = match std::env::var("OLLAMA_API_BASE") {
-        Ok(_) => (Client::from_env()?, None),
-        Err(_) => {
-            let mock = MockServer::start(MockOptions::default()).await?;
-            let client = Client::builder()
-                .api_key("ollama_chat", "offline-key")
-                .api_base("ollama_chat", format!("http://{}", mock.addr()))
-                .build()?;
-            (client, Some(mock))
-        }
-    };
-    let model = format!("ollama_chat/{model}");
-
-    let request = ChatCompletionRequest::new(
-        &model,
-        vec![
-            ChatMessage::text(Role::System, "You are terse."),
-            ChatMessage::text(Role::User, "Say hello in five words."),
-        ],
-    );
-    let response = client.chat(request.clone()).await?;
-    println!(
-        "chat: {}",
-        response.choices[0].message.content.as_deref().unwrap_or("")
-    );
-
-    let mut stream = client.chat_stream(request).await?;
-    print!("stream: ");
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk?;
-        for choice in &chunk.choices {
-            print!("{}", choice.delta.content.as_deref().unwrap_or(""));
-        }
-        if let Some(usage) = &chunk.usage {
-            print!(
-                " [{} + {} tokens]",
-                usage.prompt_tokens, usage.completion_tokens
-            );
-        }
-    }
-    println!();
-
-    let embeddings = client
-        .embeddings(EmbeddingsRequest {
-            model: "ollama_chat/embeddinggemma".to_owned(),
-            input: EmbeddingInput::Texts(vec!["hello".into(), "world".into()]),
-            encoding_format: None,
-            dimensions: Some(8),
-            user: None,
-            extra: serde_json::Map::new(),
-        })
-        .await?;
-    println!("embeddings: {} vectors", embeddings.data.len());
-    Ok(())
+    let (client, _mock) =
+        common::client_or_mock("OLLAMA_API_BASE", "ollama_chat", "offline-key").await?;
+    let request = common::hello(&format!("ollama_chat/{model}"));
+    common::print_chat(&client.chat(request.clone()).await?);
+    common::print_text_stream(client.chat_stream(request).await?).await?;
+    common::print_embeddings(&client, "ollama_chat/embeddinggemma").await
 }

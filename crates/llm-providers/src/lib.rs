@@ -16,6 +16,7 @@ pub mod bedrock;
 pub mod capabilities;
 mod client;
 pub mod cohere;
+pub mod embedding;
 pub mod gemini;
 pub mod hosts;
 pub mod http_client;

@@ -5,12 +5,10 @@
 //! user message. Streams send one word per chunk; usage counts words; embeddings are
 //! deterministic unit vectors.
 
-use base64::Engine;
 use llm_types::{
     ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse, ChatMessage, Choice,
-    ChunkChoice, Delta, Embedding, EmbeddingUsage, EmbeddingVector, EmbeddingsRequest,
-    EmbeddingsResponse, EncodingFormat, Error, FinishReason, ModelRef, ResponseMessage, Role,
-    Usage, unix_now,
+    ChunkChoice, Delta, EmbeddingsRequest, EmbeddingsResponse, Error, FinishReason, ModelRef,
+    ResponseMessage, Role, Usage, unix_now,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -167,36 +165,13 @@ impl Provider for MockProvider {
         let dimensions = request.dimensions.unwrap_or(8) as usize;
         let texts = request.input.texts();
         let tokens: usize = texts.iter().map(|t| word_count(t).max(1)).sum();
-        let data = texts
-            .iter()
-            .enumerate()
-            .map(|(index, text)| {
-                let vector = unit_vector(text, dimensions);
-                let embedding = match request.encoding_format {
-                    Some(EncodingFormat::Base64) => {
-                        let bytes: Vec<u8> = vector.iter().flat_map(|v| v.to_le_bytes()).collect();
-                        EmbeddingVector::Base64(
-                            base64::engine::general_purpose::STANDARD.encode(bytes),
-                        )
-                    }
-                    _ => EmbeddingVector::Float(vector),
-                };
-                Embedding {
-                    object: "embedding".to_owned(),
-                    index: index as u32,
-                    embedding,
-                }
-            })
-            .collect();
-        Ok(EmbeddingsResponse {
-            object: "list".to_owned(),
-            data,
-            model: self.model.to_string(),
-            usage: EmbeddingUsage {
-                prompt_tokens: tokens as u64,
-                total_tokens: tokens as u64,
-            },
-        })
+        let vectors = texts.iter().map(|t| unit_vector(t, dimensions)).collect();
+        Ok(crate::embedding::render(
+            vectors,
+            tokens as u64,
+            request.encoding_format,
+            &self.model,
+        ))
     }
 }
 

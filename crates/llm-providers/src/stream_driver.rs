@@ -10,7 +10,7 @@
 use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::stream::{self, BoxStream};
-use llm_types::{ChatCompletionChunk, Error, ErrorKind};
+use llm_types::{ChatCompletionChunk, ChunkChoice, Delta, Error, ErrorKind, FinishReason};
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -127,6 +127,31 @@ fn oversized() -> Error {
 /// An upstream answered 200 but what it sent cannot be used.
 pub fn bad_response(message: String) -> Error {
     Error::upstream(ErrorKind::UpstreamBadResponse, Some(200), message)
+}
+
+/// A chunk of the one choice a translator streams: `delta`, and `finish_reason` on the last.
+pub fn delta_chunk(
+    id: &str,
+    created: u64,
+    model: &str,
+    delta: Delta,
+    finish_reason: Option<FinishReason>,
+) -> ChatCompletionChunk {
+    ChatCompletionChunk {
+        id: id.to_owned(),
+        object: "chat.completion.chunk".to_owned(),
+        created,
+        model: model.to_owned(),
+        choices: vec![ChunkChoice {
+            index: 0,
+            delta,
+            finish_reason,
+            logprobs: None,
+        }],
+        usage: None,
+        system_fingerprint: None,
+        service_tier: None,
+    }
 }
 
 /// Drives `response`'s body through `framing` and `translator`; each read waits at most

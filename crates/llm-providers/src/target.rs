@@ -56,6 +56,9 @@ pub struct ProviderTarget {
     pub vertex: VertexSettings,
     /// AWS settings of Bedrock deployments.
     pub aws: AwsSettings,
+    /// Azure AD (Entra ID) bearer token for Azure OpenAI, used when no `api_key` is given
+    /// (LiteLLM's `azure_ad_token`).
+    pub azure_ad_token: Option<Secret>,
 }
 
 /// Vertex AI: project, location and service-account credentials (LiteLLM's `vertex_project`,

@@ -1,16 +1,110 @@
-//! HTTP exchange with an upstream: sending, bounded reads, timeouts and error mapping.
+//! HTTP exchange with an upstream: the headers adapters prebuild, sending, bounded reads,
+//! timeouts and error mapping.
 
 use bytes::{Bytes, BytesMut};
 use http::HeaderMap;
+use http::header::{self, HeaderName, HeaderValue};
 use llm_types::{Error, ErrorBody, ErrorKind};
 use serde::de::DeserializeOwned;
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::provider::ChatStream;
 use crate::redact::redact_secrets;
+use crate::stream_driver::{self, Framing, Translator};
+use crate::target::ProviderTarget;
 
 /// The largest upstream body we read: a bound against a runaway or hostile upstream.
 pub const MAX_UPSTREAM_BODY: usize = 64 << 20;
+
+/// The Unix time an answer is stamped with (`created`).
+pub fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// A non-empty environment variable.
+pub fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// Fails unless `base` (an `api_base`) is an http:// or https:// URL.
+pub fn check_http_base(base: &str) -> Result<(), Error> {
+    if base.starts_with("http://") || base.starts_with("https://") {
+        Ok(())
+    } else {
+        Err(Error::invalid_param(
+            "api_base",
+            format!("`api_base` must start with http:// or https://, got `{base}`"),
+        ))
+    }
+}
+
+/// `content-type: application/json`, where every JSON adapter's headers start.
+pub fn json_headers() -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers
+}
+
+/// A credential (`api_key`) as a header value, marked sensitive so it never shows in logs.
+pub fn credential_value(value: &str) -> Result<HeaderValue, Error> {
+    let mut value = HeaderValue::from_str(value).map_err(|_| {
+        Error::invalid_param(
+            "api_key",
+            "the API key contains characters not allowed in an HTTP header",
+        )
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// Sets one configured header (an `extra_headers` entry), over any of the same name.
+pub fn insert_header(headers: &mut HeaderMap, name: &str, value: &str) -> Result<(), Error> {
+    let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+        Error::invalid_param("extra_headers", format!("invalid header name `{name}`"))
+    })?;
+    let value = HeaderValue::from_str(value).map_err(|_| {
+        Error::invalid_param(
+            "extra_headers",
+            format!("invalid value for header `{name}`"),
+        )
+    })?;
+    headers.insert(name, value);
+    Ok(())
+}
+
+/// Sets the deployment's `extra_headers`, over any of the same name.
+pub fn insert_extra_headers(
+    headers: &mut HeaderMap,
+    extra: &[(String, String)],
+) -> Result<(), Error> {
+    for (name, value) in extra {
+        insert_header(headers, name, value)?;
+    }
+    Ok(())
+}
+
+/// `content-type: application/json`, `Authorization: Bearer <key>` when there is a key, and the
+/// deployment's `extra_headers`.
+pub fn bearer_json_headers(
+    key: Option<&str>,
+    extra: &[(String, String)],
+) -> Result<HeaderMap, Error> {
+    let mut headers = json_headers();
+    if let Some(key) = key {
+        headers.insert(
+            header::AUTHORIZATION,
+            credential_value(&format!("Bearer {key}"))?,
+        );
+    }
+    insert_extra_headers(&mut headers, extra)?;
+    Ok(headers)
+}
 
 /// Runs `call`, failing with a 504 when it takes longer than `limit`.
 pub async fn within<T>(
@@ -29,12 +123,31 @@ pub async fn within<T>(
     })
 }
 
-/// Sends a JSON POST; resolves with the response once its status is a success.
+/// Sends a JSON POST; resolves with the response once its status is a success, else fails
+/// with our error for the answer, keeping its message (redacted), code, param and
+/// `Retry-After`.
 pub async fn send(
     http: &reqwest::Client,
     url: &str,
     headers: &HeaderMap,
     body: Vec<u8>,
+) -> Result<reqwest::Response, Error> {
+    send_refused_by(http, url, headers, body, |status, headers, body| {
+        let (message, code, param) = error_fields(body, status);
+        error_from_parts(status, &message, code, param).with_retry_after(retry_after(headers))
+    })
+    .await
+}
+
+/// Sends a JSON POST; resolves with the response once its status is a success, else fails
+/// with the error `refuse` makes of the answer's status, headers and (bounded) body: where a
+/// family with its own error bodies plugs in its mapping.
+pub async fn send_refused_by(
+    http: &reqwest::Client,
+    url: &str,
+    headers: &HeaderMap,
+    body: Vec<u8>,
+    refuse: impl FnOnce(u16, &HeaderMap, &[u8]) -> Error,
 ) -> Result<reqwest::Response, Error> {
     let response = http
         .post(url)
@@ -44,10 +157,12 @@ pub async fn send(
         .await
         .map_err(transport_error)?;
     if response.status().is_success() {
-        Ok(response)
-    } else {
-        Err(status_error(response).await)
+        return Ok(response);
     }
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = read_bounded(response).await.unwrap_or_default();
+    Err(refuse(status, &headers, &body))
 }
 
 /// Sends a JSON POST and reads the whole (bounded) success body.
@@ -59,6 +174,58 @@ pub async fn post_json(
 ) -> Result<Bytes, Error> {
     let response = send(http, url, headers, body).await?;
     read_bounded(response).await
+}
+
+/// How one deployment reaches its upstream, prebuilt at configuration time: the pooled
+/// client, the headers every request carries, and the two time limits (`timeout` for a whole
+/// call, `stream_timeout` for a stream's head and between its chunks).
+#[derive(Debug, Clone)]
+pub struct Transport {
+    pub http: reqwest::Client,
+    pub headers: HeaderMap,
+    pub timeout: Duration,
+    pub stream_timeout: Duration,
+}
+
+impl Transport {
+    /// The transport of `target` (its time limits) sending `headers` through `http`.
+    pub fn new(target: &ProviderTarget, http: reqwest::Client, headers: HeaderMap) -> Transport {
+        Transport {
+            http,
+            headers,
+            timeout: target.timeout(),
+            stream_timeout: target.stream_timeout(),
+        }
+    }
+
+    /// A non-streamed call: POSTs `body` to `url` and reads the whole (bounded) success body,
+    /// all within `timeout`.
+    pub async fn post(&self, url: &str, body: Vec<u8>) -> Result<Bytes, Error> {
+        within(
+            self.timeout,
+            post_json(&self.http, url, &self.headers, body),
+        )
+        .await
+    }
+
+    /// Opens a stream: POSTs `body` to `url` and resolves with the response once its head says
+    /// success, within `stream_timeout`.
+    pub async fn open_stream(&self, url: &str, body: Vec<u8>) -> Result<reqwest::Response, Error> {
+        within(
+            self.stream_timeout,
+            send(&self.http, url, &self.headers, body),
+        )
+        .await
+    }
+
+    /// The chunks of an opened stream, `stream_timeout` allowed between frames.
+    pub fn drive<F, T>(&self, response: reqwest::Response, framing: F, translator: T) -> ChatStream
+    where
+        F: Framing,
+        T: Translator<Frame = F::Frame>,
+    {
+        stream_driver::drive(response, framing, translator, self.stream_timeout)
+    }
 }
 
 /// Reads a body up to [`MAX_UPSTREAM_BODY`].
@@ -114,16 +281,6 @@ pub fn transport_error(error: reqwest::Error) -> Error {
         None,
         format!("upstream {what}: {}", redact_secrets(&error.to_string())),
     )
-}
-
-/// Turns a non-success upstream answer into our error, keeping its message (redacted), code,
-/// param and `Retry-After`.
-pub async fn status_error(response: reqwest::Response) -> Error {
-    let status = response.status().as_u16();
-    let retry_after = retry_after(response.headers());
-    let body = read_bounded(response).await.unwrap_or_default();
-    let (message, code, param) = error_fields(&body, status);
-    error_from_parts(status, &message, code, param).with_retry_after(retry_after)
 }
 
 /// Our error for an upstream status and the fields of its error body. Families with their own

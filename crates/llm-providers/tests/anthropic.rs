@@ -4,155 +4,50 @@
 // Test helpers fail the test by panicking; that is their job.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "anthropic_support/mod.rs"]
 mod support;
 
 use std::time::Duration;
 
 use llm_providers::{Family, Provider};
 use llm_types::{
-    ChatCompletionRequest, ChatMessage, ContentPart, EmbeddingInput, EmbeddingsRequest, ErrorKind,
-    FinishReason, FunctionCall, FunctionDefinition, ImageUrl, JsonSchemaFormat, MessageContent,
-    ResponseFormat, Role, Stop, ThinkingBlock, Tool, ToolCall,
+    ChatCompletionRequest, ChatMessage, EmbeddingInput, ErrorKind, FinishReason, ResponseFormat,
+    Role, Stop, ThinkingBlock,
 };
 use serde_json::{Value, json};
+use support::anthropic::*;
 use support::*;
 
 /// The signature the mock puts on its thinking blocks.
 const MOCK_SIGNATURE: &str = "bW9jay1zaWduYXR1cmU=";
 
-fn user(text: &str) -> ChatCompletionRequest {
-    ChatCompletionRequest::new("ignored", vec![ChatMessage::text(Role::User, text)])
-}
-
-fn weather_tool(description: Option<&str>) -> Tool {
-    Tool {
-        kind: "function".into(),
-        function: Some(FunctionDefinition {
-            name: "get_weather".into(),
-            description: description.map(str::to_owned),
-            parameters: Some(json!({
-                "type": "object",
-                "properties": {"city": {"type": "string"}},
-                "required": ["city"],
-            })),
-            strict: None,
-        }),
-        extra: serde_json::Map::new(),
-    }
-}
-
-fn with_tools(mut request: ChatCompletionRequest) -> ChatCompletionRequest {
-    request.tools = Some(vec![weather_tool(Some("Get weather"))]);
-    request
-}
-
 fn tool_result_request() -> ChatCompletionRequest {
-    let mut assistant = ChatMessage::text(Role::Assistant, "");
-    assistant.content = None;
-    assistant.tool_calls = Some(vec![ToolCall {
-        id: "toolu_1".into(),
-        kind: "function".into(),
-        function: FunctionCall {
-            name: "get_weather".into(),
-            arguments: r#"{"city":"Paris"}"#.into(),
-        },
-    }]);
-    let mut result = ChatMessage::text(Role::Tool, "22C sunny");
-    result.tool_call_id = Some("toolu_1".into());
-    let mut request = ChatCompletionRequest::new(
-        "ignored",
-        vec![
-            ChatMessage::text(Role::User, "Weather in Paris?"),
-            assistant,
-            result,
-        ],
-    );
-    request.tools = Some(vec![weather_tool(None)]);
-    request
+    tool_conversation("toolu_1", r#"{"city":"Paris"}"#)
 }
 
 fn vision_request() -> ChatCompletionRequest {
-    let mut message = ChatMessage::text(Role::User, "");
-    message.content = Some(MessageContent::Parts(vec![
-        ContentPart::Text {
-            text: "what is this".into(),
-            cache_control: None,
-        },
-        ContentPart::ImageUrl {
-            image_url: ImageUrl {
-                url: "data:image/png;base64,iVBORw0KGgo=".into(),
-                detail: None,
-            },
-            cache_control: None,
-        },
-        ContentPart::ImageUrl {
-            image_url: ImageUrl {
-                url: "https://example.com/cat.jpg".into(),
-                detail: None,
-            },
-            cache_control: None,
-        },
-    ]));
-    ChatCompletionRequest::new("ignored", vec![message])
+    image_request(
+        "what is this",
+        &[
+            "data:image/png;base64,iVBORw0KGgo=",
+            "https://example.com/cat.jpg",
+        ],
+    )
 }
 
 fn json_request() -> ChatCompletionRequest {
-    let mut request = user("give me a city");
-    request.response_format = Some(ResponseFormat::JsonSchema {
-        json_schema: JsonSchemaFormat {
-            name: "city".into(),
-            description: None,
-            schema: Some(json!({
-                "type": "object",
-                "properties": {"name": {"type": "string"}},
-                "required": ["name"],
-            })),
-            strict: None,
-        },
-    });
-    request
-}
-
-fn streamed(mut request: ChatCompletionRequest) -> ChatCompletionRequest {
-    request.stream = Some(true);
-    request
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Case {
-    Chat,
-    Stream,
-    Tools,
-    StreamedToolArguments,
-    ToolResultRoundTrip,
-    JsonMode,
-    Vision,
-    UsageInStream,
-    Reasoning,
-    Unauthorized,
-    RateLimited,
-    MidStreamError,
+    with_json_schema(
+        user("give me a city"),
+        "city",
+        json!({
+            "type": "object",
+            "properties": {"name": {"type": "string"}},
+            "required": ["name"],
+        }),
+        None,
+    )
 }
 
 impl Case {
-    /// Whether the capability table says the family supports this case.
-    fn supported_by(self, family: Family) -> bool {
-        let caps = family.capabilities();
-        match self {
-            Case::Tools | Case::StreamedToolArguments | Case::ToolResultRoundTrip => caps.tools,
-            Case::JsonMode => caps.json_mode,
-            Case::Vision => caps.vision,
-            Case::UsageInStream => caps.streaming_usage,
-            Case::Reasoning => caps.reasoning,
-            Case::Chat
-            | Case::Stream
-            | Case::Unauthorized
-            | Case::RateLimited
-            | Case::MidStreamError => true,
-        }
-    }
-
     /// Runs the case; an `Err` says what went wrong.
     async fn run(self, harness: &Harness) -> Result<(), String> {
         let provider = harness.provider("claude-sonnet-4-5");
@@ -212,7 +107,7 @@ impl Case {
                     .filter(|c| c.delta.tool_calls.is_some())
                     .count();
                 let arguments: Value =
-                    serde_json::from_str(&arguments_of(&chunks, 0)).unwrap_or_default();
+                    serde_json::from_str(&arguments_of_call(&chunks, 0)).unwrap_or_default();
                 let finish = chunks
                     .iter()
                     .flat_map(|c| &c.choices)
@@ -366,23 +261,9 @@ impl Case {
 
 #[tokio::test]
 async fn conformance_matrix() {
-    let harness = Harness::start().await;
-    let cases = [
-        Case::Chat,
-        Case::Stream,
-        Case::Tools,
-        Case::StreamedToolArguments,
-        Case::ToolResultRoundTrip,
-        Case::JsonMode,
-        Case::Vision,
-        Case::UsageInStream,
-        Case::Reasoning,
-        Case::Unauthorized,
-        Case::RateLimited,
-        Case::MidStreamError,
-    ];
+    let harness = Harness::start("anthropic", KEY).await;
     let mut row = Vec::new();
-    for case in cases {
+    for case in CASES {
         let outcome = case.run(&harness).await;
         let supported = Case::supported_by(case, Family::Anthropic);
         // A declared capability must pass; an undeclared one must not (it would be unsupported).
@@ -412,16 +293,9 @@ fn for_schema(body: &Value) -> Value {
     body
 }
 
-fn reference(scenario: &str) -> Value {
-    let path = kit().join(format!(
-        "fixtures/sdk-reference-requests/anthropic/{scenario}.json"
-    ));
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
 #[tokio::test]
 async fn requests_match_the_schema_and_the_sdk_reference() {
-    let harness = Harness::start().await;
+    let harness = Harness::start("anthropic", KEY).await;
     let provider = harness.provider("claude-sonnet-4-5");
     let mut basic = ChatCompletionRequest::new(
         "ignored",
@@ -455,7 +329,7 @@ async fn requests_match_the_schema_and_the_sdk_reference() {
             provider.chat(request).await.unwrap();
         }
         let sent = harness.last_request();
-        let reference = reference(scenario);
+        let reference = reference_request("anthropic", scenario);
         assert_eq!(sent.path, "/v1/messages");
         assert_eq!(sent.body, reference["body"], "{scenario}");
         let errors = spec.errors("", &for_schema(&sent.body));
@@ -468,7 +342,7 @@ async fn requests_match_the_schema_and_the_sdk_reference() {
 
 #[tokio::test]
 async fn every_translated_request_validates_against_the_sdk_schema() {
-    let harness = Harness::start().await;
+    let harness = Harness::start("anthropic", KEY).await;
     let provider = harness.provider("claude-sonnet-4-5");
     let mut cached_system = ChatMessage::text(Role::System, "long shared context");
     cached_system
@@ -519,7 +393,7 @@ async fn every_translated_request_validates_against_the_sdk_schema() {
 
 #[tokio::test]
 async fn cache_tokens_count_as_prompt_tokens_and_reads_as_cached() {
-    let harness = Harness::start().await;
+    let harness = Harness::start("anthropic", KEY).await;
     let mut system = ChatMessage::text(Role::System, "a b c d");
     system
         .extra
@@ -572,7 +446,7 @@ async fn cache_tokens_count_as_prompt_tokens_and_reads_as_cached() {
 
 #[tokio::test]
 async fn provider_errors_map_to_what_openai_clients_expect() {
-    let harness = Harness::start().await;
+    let harness = Harness::start("anthropic", KEY).await;
     let cases = [
         (
             "prompt-too-long",
@@ -611,7 +485,7 @@ async fn provider_errors_map_to_what_openai_clients_expect() {
 
 #[tokio::test]
 async fn unsupported_parameters_are_refused_or_dropped_and_embeddings_refused() {
-    let harness = Harness::start().await;
+    let harness = Harness::start("anthropic", KEY).await;
     let provider = harness.provider("claude-sonnet-4-5");
     let mut request = user("hi");
     request.frequency_penalty = Some(0.5);
@@ -632,14 +506,11 @@ async fn unsupported_parameters_are_refused_or_dropped_and_embeddings_refused() 
     );
 
     let error = provider
-        .embeddings(EmbeddingsRequest {
-            model: "x".into(),
-            input: EmbeddingInput::Text("hi".into()),
-            encoding_format: None,
-            dimensions: None,
-            user: None,
-            extra: serde_json::Map::new(),
-        })
+        .embeddings(embeddings_request(
+            "x",
+            EmbeddingInput::Text("hi".into()),
+            None,
+        ))
         .await
         .unwrap_err();
     assert_eq!(error.status(), 400);
@@ -652,7 +523,7 @@ async fn unsupported_parameters_are_refused_or_dropped_and_embeddings_refused() 
 
 #[tokio::test]
 async fn anthropic_beta_and_extra_headers_pass_through() {
-    let harness = Harness::start().await;
+    let harness = Harness::start("anthropic", KEY).await;
     let mut target = harness.target("claude-sonnet-4-5", KEY);
     target.extra_headers = vec![("anthropic-beta".into(), "prompt-caching-2024-07-31".into())];
     let http = llm_providers::http_client::build_http_client().unwrap();

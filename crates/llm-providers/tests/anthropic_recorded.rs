@@ -6,7 +6,6 @@
 // Test helpers fail the test by panicking; that is their job.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "anthropic_support/mod.rs"]
 mod support;
 
 use std::time::Duration;
@@ -94,7 +93,7 @@ async fn sdk_recorded_tool_use_stream_keeps_every_argument_piece() {
     .unwrap();
     let (chunks, error) = translate_stream(&body).await;
     assert!(error.is_none());
-    let arguments: Value = serde_json::from_str(&arguments_of(&chunks, 0)).unwrap();
+    let arguments: Value = serde_json::from_str(&arguments_of_call(&chunks, 0)).unwrap();
     assert!(arguments.is_object(), "{arguments}");
     let usage = chunks.last().unwrap().usage.clone().unwrap();
     assert_eq!(usage.prompt_tokens, 377);
@@ -102,13 +101,7 @@ async fn sdk_recorded_tool_use_stream_keeps_every_argument_piece() {
 
 /// `(file, interaction, status, content type, body)` of every recorded `/v1/messages` answer.
 fn recorded_message_answers() -> Vec<(String, usize, u16, String, Value)> {
-    let dir = kit().join("fixtures/pydantic-ai/test_anthropic");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
+    let files = cassettes("test_anthropic");
     let mut answers = Vec::new();
     for path in files {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();

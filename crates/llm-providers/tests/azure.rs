@@ -4,17 +4,16 @@
 // Test helpers fail the test by panicking; that is their job.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "support_azure_cohere_ollama/mod.rs"]
 mod support;
 
 use llm_providers::{Family, Provider};
-use llm_types::{EmbeddingInput, EmbeddingsRequest, ErrorKind};
-use serde_json::Value;
+use llm_types::{EmbeddingInput, ErrorKind};
+use support::compat::*;
 use support::*;
 
 #[tokio::test]
 async fn conformance_matrix() {
-    let harness = Harness::start("azure").await;
+    let harness = Harness::start("azure", KEY).await;
     let row = run_matrix(
         &harness,
         "gpt4o-prod",
@@ -43,16 +42,11 @@ async fn conformance_matrix() {
 
 #[tokio::test]
 async fn requests_match_the_spec_and_the_sdk_reference() {
-    let harness = Harness::start("azure").await;
+    let harness = Harness::start("azure", KEY).await;
     let spec = openai_spec();
     let provider = harness.provider("my-deployment");
     for (scenario, request) in reference_scenarios() {
-        if request.is_stream() {
-            let (_, error) = collect(&provider, request).await;
-            assert!(error.is_none());
-        } else {
-            provider.chat(request).await.unwrap();
-        }
+        send_scenario(&provider, request).await;
         let sent = harness.last_request();
         let reference = reference_request("azure-openai", scenario);
         assert_eq!(
@@ -76,7 +70,7 @@ async fn requests_match_the_spec_and_the_sdk_reference() {
 
 #[tokio::test]
 async fn content_filter_errors_become_content_policy_violations() {
-    let harness = Harness::start("azure").await;
+    let harness = Harness::start("azure", KEY).await;
     for stream in [false, true] {
         let provider = harness.provider("content-filter");
         let error = if stream {
@@ -99,26 +93,18 @@ async fn content_filter_errors_become_content_policy_violations() {
 
 #[tokio::test]
 async fn embeddings_go_to_the_deployment() {
-    let harness = Harness::start("azure").await;
-    let request = EmbeddingsRequest {
-        model: "azure/embed-prod".into(),
-        input: EmbeddingInput::Texts(vec!["a b".into(), "c".into()]),
-        encoding_format: None,
-        dimensions: Some(16),
-        user: None,
-        extra: Default::default(),
-    };
+    let harness = Harness::start("azure", KEY).await;
+    let request = embeddings_request(
+        "azure/embed-prod",
+        EmbeddingInput::Texts(vec!["a b".into(), "c".into()]),
+        Some(16),
+    );
     let response = harness
         .provider("embed-prod")
         .embeddings(request)
         .await
         .unwrap();
-    let body: Value = serde_json::to_value(&response).unwrap();
-    openai_spec().check(
-        "/components/schemas/CreateEmbeddingResponse",
-        "embeddings",
-        &body,
-    );
+    check_embeddings(&response);
     assert_eq!(response.data.len(), 2);
     let sent = harness.last_request();
     assert_eq!(sent.path, "/openai/deployments/embed-prod/embeddings");
@@ -126,14 +112,11 @@ async fn embeddings_go_to_the_deployment() {
     assert_eq!(sent.body["model"], "embed-prod");
     let error = harness
         .provider("error-429")
-        .embeddings(EmbeddingsRequest {
-            model: "azure/error-429".into(),
-            input: EmbeddingInput::Text("x".into()),
-            encoding_format: None,
-            dimensions: None,
-            user: None,
-            extra: Default::default(),
-        })
+        .embeddings(embeddings_request(
+            "azure/error-429",
+            EmbeddingInput::Text("x".into()),
+            None,
+        ))
         .await
         .unwrap_err();
     assert_eq!(error.status(), 429);

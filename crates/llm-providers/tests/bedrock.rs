@@ -6,66 +6,18 @@
 // Test helpers unwrap and panic to fail the test at the point of the problem.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod bedrock_support;
+mod support;
 
 use std::time::Duration;
 
-use bedrock_support::*;
 use llm_providers::{Family, Provider, Secret};
-use llm_types::{
-    ChatCompletionRequest, EmbeddingInput, EmbeddingVector, EmbeddingsRequest, FinishReason,
-};
+use llm_types::{ChatCompletionRequest, EmbeddingInput, EmbeddingVector, FinishReason};
 use serde_json::{Value, json};
-
-/// The matrix cases every family fills.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Case {
-    Chat,
-    Stream,
-    Tools,
-    StreamedToolArguments,
-    ToolResultRoundTrip,
-    JsonMode,
-    Vision,
-    UsageInStream,
-    Reasoning,
-    Unauthorized,
-    RateLimited,
-    MidStreamError,
-}
-
-impl Case {
-    const ALL: [Case; 12] = [
-        Case::Chat,
-        Case::Stream,
-        Case::Tools,
-        Case::StreamedToolArguments,
-        Case::ToolResultRoundTrip,
-        Case::JsonMode,
-        Case::Vision,
-        Case::UsageInStream,
-        Case::Reasoning,
-        Case::Unauthorized,
-        Case::RateLimited,
-        Case::MidStreamError,
-    ];
-
-    /// Whether the capability matrix says the family supports what the case needs.
-    fn declared(self) -> bool {
-        let caps = Family::Bedrock.capabilities();
-        match self {
-            Case::Tools | Case::StreamedToolArguments | Case::ToolResultRoundTrip => caps.tools,
-            Case::JsonMode => caps.json_mode,
-            Case::Vision => caps.vision,
-            Case::UsageInStream => caps.streaming_usage,
-            Case::Reasoning => caps.reasoning,
-            _ => true,
-        }
-    }
-}
+use support::bedrock::*;
+use support::*;
 
 /// Runs one case against the mock; `Ok(())` is a pass.
-async fn run(harness: &Harness, case: Case) -> Result<(), String> {
+async fn run(harness: &BedrockHarness, case: Case) -> Result<(), String> {
     let chat = |model: &str, request: ChatCompletionRequest| {
         let provider = harness.provider(model);
         async move { provider.chat(request).await }
@@ -298,7 +250,7 @@ async fn run(harness: &Harness, case: Case) -> Result<(), String> {
 }
 
 async fn stream_of(
-    harness: &Harness,
+    harness: &BedrockHarness,
     model: &str,
     request: ChatCompletionRequest,
 ) -> Result<
@@ -313,7 +265,7 @@ async fn stream_of(
         .chat_stream(streamed(request))
         .await
         .map_err(|e| format!("{e:?}"))?;
-    Ok(collect(stream).await)
+    Ok(collect_stream(stream).await)
 }
 
 fn ensure(ok: bool, what: &str) -> Result<(), String> {
@@ -327,12 +279,12 @@ fn ensure(ok: bool, what: &str) -> Result<(), String> {
 /// The conformance matrix: every case passes, and agrees with the capability table.
 #[tokio::test]
 async fn conformance_matrix() {
-    let harness = Harness::start().await;
+    let harness = BedrockHarness::start().await;
     let mut row = Vec::new();
-    for case in Case::ALL {
+    for case in CASES {
         let outcome = run(&harness, case).await;
         assert!(
-            case.declared(),
+            case.supported_by(Family::Bedrock),
             "{case:?} passes but the capability table says unsupported"
         );
         if let Err(why) = &outcome {
@@ -348,7 +300,7 @@ async fn conformance_matrix() {
 /// boto3 sends for the same scenario.
 #[tokio::test]
 async fn sent_requests_match_the_service_model_and_boto3() {
-    let harness = Harness::start().await;
+    let harness = BedrockHarness::start().await;
     let provider = harness.provider(MODEL);
     let scenarios: Vec<(&str, ChatCompletionRequest)> = vec![
         ("basic", basic_request()),
@@ -361,7 +313,7 @@ async fn sent_requests_match_the_service_model_and_boto3() {
     for (name, request) in scenarios {
         harness.mock.clear_requests();
         if request.is_stream() {
-            let (_, error) = collect(provider.chat_stream(request).await.unwrap()).await;
+            let (_, error) = collect_stream(provider.chat_stream(request).await.unwrap()).await;
             assert!(error.is_none(), "{name}: {error:?}");
         } else {
             provider.chat(request).await.unwrap();
@@ -372,7 +324,7 @@ async fn sent_requests_match_the_service_model_and_boto3() {
         } else {
             "ConverseRequest"
         };
-        bedrock_spec().check(&format!("#/$defs/{shape}"), name, &sent.body);
+        bedrock_spec().check(&format!("/$defs/{shape}"), name, &sent.body);
         assert!(sent.body.get("modelId").is_none(), "{name}");
         assert_eq!(
             sent.header("content-type"),
@@ -402,7 +354,7 @@ async fn sent_requests_match_the_service_model_and_boto3() {
 /// Embeddings through InvokeModel: Titan (one call per input) and Cohere (one call).
 #[tokio::test]
 async fn embeds_with_titan_and_cohere() {
-    let harness = Harness::start().await;
+    let harness = BedrockHarness::start().await;
     let cases = [
         (
             "amazon.titan-embed-text-v2:0",
@@ -428,14 +380,11 @@ async fn embeds_with_titan_and_cohere() {
     ];
     for (model, dimensions, calls, bodies) in cases {
         harness.mock.clear_requests();
-        let request = EmbeddingsRequest {
-            model: format!("bedrock/{model}"),
-            input: EmbeddingInput::Texts(vec!["a b".into(), "c".into()]),
-            encoding_format: None,
+        let request = embeddings_request(
+            format!("bedrock/{model}"),
+            EmbeddingInput::Texts(vec!["a b".into(), "c".into()]),
             dimensions,
-            user: None,
-            extra: Default::default(),
-        };
+        );
         let answer = harness.provider(model).embeddings(request).await.unwrap();
         assert_eq!(answer.data.len(), 2, "{model}");
         assert_eq!(answer.usage.prompt_tokens, 3, "{model}");
@@ -449,21 +398,18 @@ async fn embeds_with_titan_and_cohere() {
         assert!(sent[0].path.ends_with("/invoke"), "{model}");
     }
     let chat_provider = harness.provider(MODEL);
-    let chat_model = chat_provider.embeddings(EmbeddingsRequest {
-        model: format!("bedrock/{MODEL}"),
-        input: EmbeddingInput::Text("x".into()),
-        encoding_format: None,
-        dimensions: None,
-        user: None,
-        extra: Default::default(),
-    });
+    let chat_model = chat_provider.embeddings(embeddings_request(
+        format!("bedrock/{MODEL}"),
+        EmbeddingInput::Text("x".into()),
+        None,
+    ));
     assert_eq!(chat_model.await.unwrap_err().status(), 400);
 }
 
 /// HTTP errors of every kind the mock scripts come back with the status OpenAI clients expect.
 #[tokio::test]
 async fn maps_scripted_http_errors() {
-    let harness = Harness::start().await;
+    let harness = BedrockHarness::start().await;
     let cases = [
         (400, 400),
         (403, 403),
@@ -487,7 +433,7 @@ async fn maps_scripted_http_errors() {
         .await
         .unwrap_err();
     assert_eq!(garbage.status(), 502);
-    let (_, error) = collect(
+    let (_, error) = collect_stream(
         harness
             .provider("garbage")
             .chat_stream(streamed(user("hi")))
@@ -501,7 +447,7 @@ async fn maps_scripted_http_errors() {
 /// Parameters Converse cannot express: 400 naming them, or dropped with `drop_params`.
 #[tokio::test]
 async fn refuses_or_drops_unsupported_parameters() {
-    let harness = Harness::start().await;
+    let harness = BedrockHarness::start().await;
     let mut request = user("hi");
     request.frequency_penalty = Some(0.5);
     let error = harness

@@ -8,12 +8,11 @@
 // Test helpers unwrap and panic to fail the test at the point of the problem.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod bedrock_support;
+mod support;
 
 use std::time::Duration;
 
 use base64::Engine;
-use bedrock_support::*;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use llm_providers::bedrock::error::http_error;
@@ -22,6 +21,7 @@ use llm_providers::bedrock::stream::{ConverseChunks, EventStreamFraming};
 use llm_providers::bedrock::wire::ConverseResponse;
 use llm_providers::stream_driver::drive_bytes;
 use serde_yaml::Value as Yaml;
+use support::*;
 
 /// A YAML string as text.
 fn text_of_yaml(value: &Yaml) -> Option<String> {
@@ -77,7 +77,7 @@ async fn translate_stream(what: &str, bytes: Vec<u8>) -> usize {
         translator,
         Duration::from_secs(5),
     );
-    let (chunks, error) = collect(stream).await;
+    let (chunks, error) = collect_stream(stream).await;
     assert!(error.is_none(), "{what}: {error:?}");
     assert!(!chunks.is_empty(), "{what}: no chunks");
     check_chunks(what, &chunks);

@@ -5,11 +5,10 @@
 // Test helpers unwrap and panic to fail the test at the point of the problem.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod bedrock_support;
+mod support;
 
 use std::time::{Duration, SystemTime};
 
-use bedrock_support::*;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use llm_providers::Secret;
@@ -21,6 +20,8 @@ use llm_providers::params::ParamPolicy;
 use llm_providers::stream_driver::{Framing, drive_bytes};
 use llm_types::ChatCompletionRequest;
 use serde_json::{Value, json};
+use support::bedrock::*;
+use support::*;
 
 fn golden_request() -> (String, String) {
     let text = std::fs::read_to_string(kit().join("samples/bedrock_signed_request.http")).unwrap();
@@ -164,7 +165,7 @@ async fn translates_the_recorded_sample_stream() {
         translator,
         Duration::from_secs(5),
     );
-    let (chunks, error) = collect(stream).await;
+    let (chunks, error) = collect_stream(stream).await;
     assert!(error.is_none(), "{error:?}");
     check_chunks("sample", &chunks);
     assert!(text_of(&chunks).starts_with("The capital of France is Paris."));
@@ -324,7 +325,7 @@ fn translates_requests() {
             expected,
             "{name}: {body}"
         );
-        bedrock_spec().check("#/$defs/ConverseRequest", name, &body);
+        bedrock_spec().check("/$defs/ConverseRequest", name, &body);
     }
     let mut claude = user("x");
     claude.reasoning_effort = Some("medium".into());
@@ -390,7 +391,7 @@ fn without_quirks(kind: &str, mut payload: Value) -> Value {
 /// validates against `ConverseStreamOutput`.
 #[tokio::test]
 async fn the_mock_speaks_the_service_model() {
-    let harness = Harness::start().await;
+    let harness = BedrockHarness::start().await;
     let credentials = AwsCredentials {
         access_key_id: ACCESS_KEY.into(),
         secret_access_key: Secret::new(SECRET_KEY),
@@ -434,7 +435,7 @@ async fn the_mock_speaks_the_service_model() {
                     assert_eq!(tool.remove("type"), Some(json!("tool_use")));
                 }
             }
-            bedrock_spec().check("#/$defs/ConverseResponse", action, &answer);
+            bedrock_spec().check("/$defs/ConverseResponse", action, &answer);
             continue;
         }
         let mut framing = EventStreamFraming::default();
@@ -450,7 +451,7 @@ async fn the_mock_speaks_the_service_model() {
             );
             let payload: Value = serde_json::from_slice(message.payload()).unwrap();
             let event = json!({ kind.clone(): without_quirks(&kind, payload) });
-            bedrock_spec().check("#/$defs/ConverseStreamOutput", &kind, &event);
+            bedrock_spec().check("/$defs/ConverseStreamOutput", &kind, &event);
             kinds.push(kind);
         }
         assert!(framing.finish().unwrap().is_none());

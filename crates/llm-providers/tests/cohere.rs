@@ -6,17 +6,16 @@
 // Test helpers fail the test by panicking; that is their job.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "support_azure_cohere_ollama/mod.rs"]
 mod support;
 
 use llm_providers::{Family, Provider};
-use llm_types::{EmbeddingInput, EmbeddingsRequest, MessageContent};
-use serde_json::Value;
+use llm_types::{EmbeddingInput, MessageContent};
+use support::compat::*;
 use support::*;
 
 #[tokio::test]
 async fn conformance_matrix() {
-    let harness = Harness::start("cohere_chat").await;
+    let harness = Harness::start("cohere_chat", KEY).await;
     let row = run_matrix(
         &harness,
         "command-a-03-2025",
@@ -33,7 +32,7 @@ async fn conformance_matrix() {
                 response.choices[0].message.content.as_deref(),
                 Some("echo: think first")
             );
-            let (chunks, error) = collect(&provider, streamed(request)).await;
+            let (chunks, error) = collect_started(&provider, streamed(request)).await;
             assert!(error.is_none());
             check_chunks("reasoning stream", &chunks);
             assert!(!reasoning_of(&chunks).is_empty());
@@ -47,7 +46,7 @@ async fn conformance_matrix() {
 
 #[tokio::test]
 async fn both_prefixes_reach_v2_chat() {
-    let harness = Harness::start("cohere").await;
+    let harness = Harness::start("cohere", KEY).await;
     let response = harness
         .provider("command-r7b-12-2024")
         .chat(user("hi"))
@@ -62,7 +61,7 @@ async fn both_prefixes_reach_v2_chat() {
 
 #[tokio::test]
 async fn requests_match_the_sdk_reference() {
-    let harness = Harness::start("cohere_chat").await;
+    let harness = Harness::start("cohere_chat", KEY).await;
     let provider = harness.provider("command-a-03-2025");
     for (scenario, mut request) in reference_scenarios() {
         if scenario == "tool_result" {
@@ -70,12 +69,7 @@ async fn requests_match_the_sdk_reference() {
             request.messages[1].content =
                 Some(MessageContent::Text("I will call get_weather".into()));
         }
-        if request.is_stream() {
-            let (_, error) = collect(&provider, request).await;
-            assert!(error.is_none());
-        } else {
-            provider.chat(request).await.unwrap();
-        }
+        send_scenario(&provider, request).await;
         let sent = harness.last_request();
         let reference = reference_request("cohere", scenario);
         assert_eq!(sent.path, "/v2/chat");
@@ -93,26 +87,18 @@ async fn requests_match_the_sdk_reference() {
 
 #[tokio::test]
 async fn embeddings_use_v2_embed() {
-    let harness = Harness::start("cohere").await;
-    let request = EmbeddingsRequest {
-        model: "cohere/embed-v4.0".into(),
-        input: EmbeddingInput::Texts(vec!["a b".into(), "c".into()]),
-        encoding_format: None,
-        dimensions: Some(16),
-        user: None,
-        extra: Default::default(),
-    };
+    let harness = Harness::start("cohere", KEY).await;
+    let request = embeddings_request(
+        "cohere/embed-v4.0",
+        EmbeddingInput::Texts(vec!["a b".into(), "c".into()]),
+        Some(16),
+    );
     let response = harness
         .provider("embed-v4.0")
         .embeddings(request)
         .await
         .unwrap();
-    let body: Value = serde_json::to_value(&response).unwrap();
-    openai_spec().check(
-        "/components/schemas/CreateEmbeddingResponse",
-        "embeddings",
-        &body,
-    );
+    check_embeddings(&response);
     assert_eq!(response.data.len(), 2);
     assert_eq!(response.usage.prompt_tokens, 3);
     let sent = harness.last_request();

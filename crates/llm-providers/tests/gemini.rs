@@ -6,7 +6,6 @@
 // Test helpers fail the test by panicking; that is their job.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "gemini_support/mod.rs"]
 mod support;
 
 use llm_providers::{Family, Provider, ProviderTarget, Secret};
@@ -14,6 +13,7 @@ use llm_types::{
     ChatCompletionRequest, EmbeddingVector, EmbeddingsRequest, ErrorKind, FinishReason,
 };
 use serde_json::{Value, json};
+use support::google::*;
 use support::*;
 
 fn request(body: Value) -> ChatCompletionRequest {
@@ -48,7 +48,7 @@ fn tool_result() -> ChatCompletionRequest {
 }
 
 /// One conformance case; `true` when it passed (a failure panics).
-async fn run_case(h: &Harness, family: Google, case: &str) -> bool {
+async fn run_case(h: &GoogleHarness, family: Google, case: &str) -> bool {
     let what = format!("{family:?} {case}");
     let p = h.provider(family, "gemini-2.5-flash");
     match case {
@@ -67,7 +67,7 @@ async fn run_case(h: &Harness, family: Google, case: &str) -> bool {
             let (chunks, error) = collect(&p, hello()).await;
             assert!(error.is_none(), "{what}: {error:?}");
             check_chunks(&what, &chunks);
-            assert_eq!(streamed_text(&chunks), "echo: Hello there");
+            assert_eq!(text_of(&chunks), "echo: Hello there");
             let finish: Vec<_> = chunks
                 .iter()
                 .flat_map(|c| &c.choices)
@@ -223,7 +223,7 @@ async fn run_case(h: &Harness, family: Google, case: &str) -> bool {
         }
         "mid-stream error" => {
             let (chunks, error) = collect(&h.provider(family, "cut-2"), hello()).await;
-            assert_eq!(streamed_text(&chunks), "echo: Hello");
+            assert_eq!(text_of(&chunks), "echo: Hello");
             assert_eq!(error.unwrap().kind, ErrorKind::UpstreamBadResponse);
         }
         other => panic!("unknown case {other}"),
@@ -259,7 +259,7 @@ async fn conformance_matrix() {
         "429",
         "mid-stream error",
     ];
-    let h = Harness::start().await;
+    let h = GoogleHarness::start().await;
     for family in BOTH {
         let capabilities = match family {
             Google::Gemini => Family::Gemini,
@@ -296,7 +296,7 @@ fn reference(provider: &str, scenario: &str) -> Value {
 
 #[tokio::test]
 async fn requests_match_google_genai_and_the_vertex_schema() {
-    let h = Harness::start().await;
+    let h = GoogleHarness::start().await;
     let basic = request(
         json!({"messages": [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "Hello"}],
         "temperature": 0.2, "max_tokens": 256, "stop": ["END"]}),
@@ -364,7 +364,7 @@ async fn requests_match_google_genai_and_the_vertex_schema() {
 
 #[tokio::test]
 async fn every_translated_request_fits_the_vertex_schema() {
-    let h = Harness::start().await;
+    let h = GoogleHarness::start().await;
     let p = h.provider(Google::Vertex, "gemini-2.5-flash");
     let everything = request(json!({"messages": [
         {"role": "developer", "content": "be brief"},
@@ -405,7 +405,7 @@ async fn every_translated_request_fits_the_vertex_schema() {
 
 #[tokio::test]
 async fn vertex_mints_one_token_and_reuses_it() {
-    let h = Harness::start().await;
+    let h = GoogleHarness::start().await;
     let p = h.provider(Google::Vertex, "gemini-2.5-flash");
     let (a, b) = tokio::join!(p.chat(hello()), p.chat(hello()));
     a.unwrap();
@@ -438,7 +438,7 @@ async fn vertex_mints_one_token_and_reuses_it() {
 
 #[tokio::test]
 async fn upstream_errors_map_to_what_openai_clients_expect() {
-    let h = Harness::start().await;
+    let h = GoogleHarness::start().await;
     let cases = [
         ("error-400", 400, false),
         ("error-403", 403, false),
@@ -468,7 +468,7 @@ async fn upstream_errors_map_to_what_openai_clients_expect() {
 
 #[tokio::test]
 async fn unsupported_parameters_are_refused_or_dropped() {
-    let h = Harness::start().await;
+    let h = GoogleHarness::start().await;
     let mut req = hello();
     req.logit_bias = Some([("1".to_owned(), 1.0)].into());
     let error = h
@@ -488,7 +488,7 @@ async fn unsupported_parameters_are_refused_or_dropped() {
 
 #[tokio::test]
 async fn embeddings_on_both_apis() {
-    let h = Harness::start().await;
+    let h = GoogleHarness::start().await;
     let embed = |input: Value, extra: Value| {
         let mut body = json!({"model": "ignored", "input": input});
         body.as_object_mut()

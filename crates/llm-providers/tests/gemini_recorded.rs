@@ -6,7 +6,6 @@
 // Test helpers fail the test by panicking; that is their job.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "gemini_support/mod.rs"]
 mod support;
 
 use std::time::Duration;
@@ -27,13 +26,7 @@ struct Recorded {
 }
 
 fn recorded() -> Vec<Recorded> {
-    let dir = kit().join("fixtures/pydantic-ai/test_google");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    paths.sort();
+    let paths = cassettes("test_google");
     let mut out = Vec::new();
     for path in paths {
         let cassette: Value =

@@ -5,17 +5,16 @@
 // Test helpers fail the test by panicking; that is their job.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "support_azure_cohere_ollama/mod.rs"]
 mod support;
 
 use llm_providers::{Family, Provider};
-use llm_types::{ChatCompletionResponse, EmbeddingInput, EmbeddingsRequest};
-use serde_json::Value;
+use llm_types::{ChatCompletionResponse, EmbeddingInput};
+use support::compat::*;
 use support::*;
 
 #[tokio::test]
 async fn conformance_matrix() {
-    let harness = Harness::start("ollama_chat").await;
+    let harness = Harness::start("ollama_chat", KEY).await;
     let row = run_matrix(
         &harness,
         "llama3.2",
@@ -32,7 +31,7 @@ async fn conformance_matrix() {
                 response.choices[0].message.content.as_deref(),
                 Some("echo: think first")
             );
-            let (chunks, error) = collect(&provider, streamed(request)).await;
+            let (chunks, error) = collect_started(&provider, streamed(request)).await;
             assert!(error.is_none());
             check_chunks("reasoning stream", &chunks);
             assert!(!reasoning_of(&chunks).is_empty());
@@ -46,7 +45,7 @@ async fn conformance_matrix() {
 
 #[tokio::test]
 async fn requests_match_the_spec_and_the_sdk_reference() {
-    let harness = Harness::start("ollama_chat").await;
+    let harness = Harness::start("ollama_chat", KEY).await;
     let spec = Spec::load("specs/ollama/ollama-chat.subset.json", "urn:ollama-chat");
     let provider = harness.provider("llama3.2");
     for (scenario, mut request) in reference_scenarios() {
@@ -54,12 +53,7 @@ async fn requests_match_the_spec_and_the_sdk_reference() {
             // The SDK's reference sent this turn without tool definitions.
             request.tools = None;
         }
-        if request.is_stream() {
-            let (_, error) = collect(&provider, request).await;
-            assert!(error.is_none());
-        } else {
-            provider.chat(request).await.unwrap();
-        }
+        send_scenario(&provider, request).await;
         let sent = harness.last_request();
         let reference = reference_request("ollama", scenario);
         assert_eq!(sent.path, "/api/chat");
@@ -78,7 +72,7 @@ async fn requests_match_the_spec_and_the_sdk_reference() {
 
 #[tokio::test]
 async fn http_images_are_refused_unless_dropped() {
-    let harness = Harness::start("ollama_chat").await;
+    let harness = Harness::start("ollama_chat", KEY).await;
     let mut request = vision_request();
     if let Some(llm_types::MessageContent::Parts(parts)) = request.messages[0].content.as_mut() {
         parts[1] = serde_json::from_value(
@@ -106,26 +100,18 @@ async fn http_images_are_refused_unless_dropped() {
 
 #[tokio::test]
 async fn embeddings_use_api_embed() {
-    let harness = Harness::start("ollama_chat").await;
-    let request = EmbeddingsRequest {
-        model: "ollama_chat/embeddinggemma".into(),
-        input: EmbeddingInput::Texts(vec!["a b".into(), "c".into()]),
-        encoding_format: None,
-        dimensions: Some(16),
-        user: None,
-        extra: Default::default(),
-    };
+    let harness = Harness::start("ollama_chat", KEY).await;
+    let request = embeddings_request(
+        "ollama_chat/embeddinggemma",
+        EmbeddingInput::Texts(vec!["a b".into(), "c".into()]),
+        Some(16),
+    );
     let response = harness
         .provider("embeddinggemma")
         .embeddings(request)
         .await
         .unwrap();
-    let body: Value = serde_json::to_value(&response).unwrap();
-    openai_spec().check(
-        "/components/schemas/CreateEmbeddingResponse",
-        "embeddings",
-        &body,
-    );
+    check_embeddings(&response);
     assert_eq!(response.data.len(), 2);
     assert_eq!(response.usage.prompt_tokens, 3);
     let sent = harness.last_request();

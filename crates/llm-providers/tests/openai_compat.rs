@@ -4,15 +4,15 @@
 // Test helpers fail the test by panicking; that is their job.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "support_azure_cohere_ollama/mod.rs"]
 mod support;
 
 use llm_providers::{Family, Provider};
+use support::compat::*;
 use support::*;
 
 #[tokio::test]
 async fn conformance_matrix() {
-    let harness = Harness::start("openai").await;
+    let harness = Harness::start("openai", KEY).await;
     let row = run_matrix(
         &harness,
         "gpt-4o-mini",

@@ -5,14 +5,13 @@
 // Test helpers fail the test by panicking; that is their job.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "gemini_support/mod.rs"]
 mod support;
-
-use std::sync::OnceLock;
 
 use llm_providers::Provider;
 use llm_types::{ChatCompletionRequest, ErrorKind, FinishReason};
 use serde_json::{Value, json};
+use support::anthropic::anthropic_request_spec;
+use support::google::*;
 use support::*;
 
 const MODEL: &str = "claude-sonnet-4-5";
@@ -23,20 +22,9 @@ fn request(body: Value) -> ChatCompletionRequest {
     serde_json::from_value(body).unwrap()
 }
 
-fn anthropic_spec() -> &'static Spec {
-    static SPEC: OnceLock<Spec> = OnceLock::new();
-    SPEC.get_or_init(|| {
-        let path = kit().join("specs/anthropic/MessageCreateParams.closed.schema.json");
-        Spec::new(
-            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap(),
-            "urn:anthropic-request",
-        )
-    })
-}
-
 /// The last call that reached Vertex's Anthropic publisher (the mock logs the Messages call it
 /// became right after it).
-fn last_raw_predict(h: &Harness) -> llm_mock_upstream::RecordedRequest {
+fn last_raw_predict(h: &GoogleHarness) -> llm_mock_upstream::RecordedRequest {
     h.server
         .requests()
         .into_iter()
@@ -47,7 +35,7 @@ fn last_raw_predict(h: &Harness) -> llm_mock_upstream::RecordedRequest {
 
 #[tokio::test]
 async fn claude_on_vertex() {
-    let h = Harness::start().await;
+    let h = GoogleHarness::start().await;
     let p = h.provider(Google::Vertex, MODEL);
     let weather = json!({"type": "function", "function": {"name": "get_weather",
         "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}});
@@ -86,7 +74,7 @@ async fn claude_on_vertex() {
             let (chunks, error) = collect(&p, request(body)).await;
             assert!(error.is_none(), "{what}: {error:?}");
             check_chunks(&what, &chunks);
-            let text = streamed_text(&chunks);
+            let text = text_of(&chunks);
             let tool = chunks
                 .iter()
                 .flat_map(|c| &c.choices)
@@ -135,7 +123,7 @@ async fn claude_on_vertex() {
             .unwrap()
             .remove("anthropic_version");
         messages_body["model"] = json!(MODEL);
-        let errors = anthropic_spec().errors("", &messages_body);
+        let errors = anthropic_request_spec().errors("", &messages_body);
         assert!(errors.is_empty(), "{what}: {errors:#?}");
     }
     // Same translation as the Anthropic family: cache counts kept apart, signed thinking.
@@ -170,7 +158,7 @@ async fn claude_on_vertex() {
 
 #[tokio::test]
 async fn claude_on_vertex_errors() {
-    let h = Harness::start().await;
+    let h = GoogleHarness::start().await;
     let hello = || request(json!({"messages": [{"role": "user", "content": "hi"}]}));
     // The mock reads scripted faults after the `claude-` prefix.
     let cases = [

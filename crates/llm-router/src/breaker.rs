@@ -44,6 +44,20 @@ pub enum Admission {
     },
 }
 
+/// A breaker's state as the shared state reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SharedBreaker {
+    Closed,
+    /// Cooling down for `left` more.
+    Open {
+        left: Duration,
+    },
+    /// After the cooldown, until a probe answers; `probing` while one is out.
+    HalfOpen {
+        probing: bool,
+    },
+}
+
 #[derive(Debug, Default)]
 pub struct Breaker {
     failures: VecDeque<Instant>,
@@ -97,9 +111,27 @@ impl Breaker {
         }
     }
 
-    pub fn succeeded(&mut self, _now: Instant) {
-        self.state = State::Closed;
+    /// A success closes the breaker, except a running cooldown: an answer to a request sent
+    /// before the deployment cooled down says nothing about it now (a 429 cooldown would
+    /// otherwise end with the next slow answer still in flight).
+    pub fn succeeded(&mut self, now: Instant) {
         self.failures.clear();
+        if !matches!(self.state, State::Open { until } if now < until) {
+            self.state = State::Closed;
+        }
+    }
+
+    /// Takes the breaker's state from the shared state (a view kept up to date by Redis).
+    /// Local failure history is kept: it decides again if Redis goes away.
+    pub fn mirror(&mut self, now: Instant, shared: SharedBreaker) {
+        self.state = match shared {
+            SharedBreaker::Closed => State::Closed,
+            SharedBreaker::Open { left } => State::Open { until: now + left },
+            SharedBreaker::HalfOpen { probing } => State::HalfOpen {
+                probing,
+                since: now,
+            },
+        };
     }
 
     /// Records a failure; returns whether the breaker is (now) open.
@@ -198,6 +230,55 @@ mod tests {
             breaker.admission(until + Duration::from_secs(5)),
             Admission::Yes
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_success_ends_half_open_but_not_a_running_cooldown() {
+        let policy = BreakerPolicy {
+            allowed_fails: 0,
+            cooldown: Duration::from_secs(5),
+        };
+        let t0 = Instant::now();
+        let until = t0 + Duration::from_secs(5);
+        // (seconds after the failure when a success arrives, admission right after it)
+        let cases = [
+            (1, Admission::No { until }),
+            (5, Admission::Yes),
+            (30, Admission::Yes),
+        ];
+        for (at, admission) in cases {
+            let mut breaker = Breaker::default();
+            assert!(breaker.failed(t0, ErrorKind::RateLimited, &policy));
+            let now = t0 + Duration::from_secs(at);
+            breaker.succeeded(now);
+            assert_eq!(breaker.admission(now), admission, "success at {at}s");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_shared_state_sets_the_breaker() {
+        let now = Instant::now();
+        let left = Duration::from_secs(3);
+        // (shared state, admission)
+        let cases = [
+            (SharedBreaker::Closed, Admission::Yes),
+            (
+                SharedBreaker::Open { left },
+                Admission::No { until: now + left },
+            ),
+            (SharedBreaker::HalfOpen { probing: false }, Admission::Probe),
+            (
+                SharedBreaker::HalfOpen { probing: true },
+                Admission::No {
+                    until: now + FAILURE_WINDOW,
+                },
+            ),
+        ];
+        for (shared, admission) in cases {
+            let mut breaker = Breaker::default();
+            breaker.mirror(now, shared);
+            assert_eq!(breaker.admission(now), admission, "{shared:?}");
+        }
     }
 
     #[tokio::test(start_paused = true)]

@@ -43,8 +43,9 @@ pub struct Deployment<P: Provider = AnyProvider> {
     pub target_model: Arc<str>,
     pub spec: DeploymentSpec,
     pub provider: P,
-    /// Live counters, latency and breaker.
-    pub state: DeploymentState,
+    /// Live counters, latency and breaker: the router's shared-state backend replaces it
+    /// with its own for this id when the deployment joins a router.
+    pub state: Arc<DeploymentState>,
 }
 
 impl<P: Provider> Deployment<P> {
@@ -73,7 +74,7 @@ impl<P: Provider> Deployment<P> {
             target_model: Arc::from(target_model),
             spec,
             provider,
-            state: DeploymentState::default(),
+            state: Arc::new(DeploymentState::new(id)),
         }
     }
 }

@@ -8,21 +8,33 @@
 //! (or the same one after a backoff honouring `Retry-After`) as the [`RetryPolicy`] allows;
 //! when the group gives up, the request falls back to the groups configured for that kind of
 //! failure.
+//!
+//! What the router learns about deployments (cooldowns, usage of the minute, latency) lives
+//! behind the [`SharedState`] trait: in-process ([`LocalState`]) or in Redis
+//! ([`RedisState`]), shared by every gateway instance.
 
 mod breaker;
+mod builder;
 mod deployment;
+mod redis_scripts;
+mod redis_state;
 mod retry;
 mod router;
 mod settings;
+mod shared;
 mod state;
 mod strategy;
 
-pub use breaker::{Admission, BreakerPolicy};
+pub use breaker::{Admission, BreakerPolicy, SharedBreaker};
+pub use builder::RouterBuilder;
 pub use deployment::{Deployment, DeploymentSpec};
+pub use redis_state::{OPERATION_TIMEOUT, RETRY_DELAY, RedisState, VIEW_MAX_AGE};
 pub use retry::{MAX_HELD_RETRY_AFTER, backoff, wait_before_retry};
 pub use router::{FailedAttempt, Routed, Router};
 pub use settings::{
-    DEFAULT_MAX_FALLBACKS, DEFAULT_NUM_RETRIES, RequestOptions, RetryPolicy, RouterSettings,
+    DEFAULT_MAX_FALLBACKS, DEFAULT_NUM_RETRIES, RedisSettings, RequestOptions, RetryPolicy,
+    RouterSettings,
 };
-pub use state::{DeploymentState, MinuteUsage};
+pub use shared::{Attempt, LocalState, SharedState, Verdict, shared_state};
+pub use state::{DeploymentState, MinuteUsage, SharedSnapshot};
 pub use strategy::Strategy;

@@ -18,6 +18,8 @@ use crate::breaker::Admission;
 use crate::deployment::Deployment;
 use crate::retry::wait_before_retry;
 use crate::settings::{RequestOptions, RouterSettings};
+use crate::shared::{Attempt, LocalState, SharedState, Verdict, shared_state};
+use crate::state::DeploymentState;
 use crate::strategy::choose;
 
 /// A failed attempt on the way to an answer.
@@ -55,6 +57,8 @@ pub struct Router<P: Provider = AnyProvider> {
     /// Public model names in configuration order, for listings and error messages.
     names: Vec<Arc<str>>,
     settings: RouterSettings,
+    /// Where cooldowns, usage and latency live (in-process or Redis).
+    state: Arc<dyn SharedState>,
     /// xorshift state for the strategies' random choices.
     rng: AtomicU64,
 }
@@ -65,11 +69,28 @@ impl<P: Provider> Router<P> {
         Router::with_settings(deployments, RouterSettings::default())
     }
 
-    /// Groups deployments by their public model name, keeping configuration order.
+    /// Groups deployments by their public model name, keeping configuration order. The
+    /// state is in Redis when `settings.redis` says so (an unusable URL is logged and the
+    /// state stays in-process: check it first with [`crate::RedisSettings::new`]).
     pub fn with_settings(deployments: Vec<Deployment<P>>, settings: RouterSettings) -> Self {
+        let state = shared_state(settings.redis.as_ref()).unwrap_or_else(|error| {
+            tracing::error!(error, "router state stays in-process");
+            Arc::new(LocalState::new())
+        });
+        Router::with_state(deployments, settings, state)
+    }
+
+    /// Like [`Router::with_settings`], on a given state backend (routers sharing one share
+    /// cooldowns and usage, e.g. across a configuration reload).
+    pub fn with_state(
+        deployments: Vec<Deployment<P>>,
+        settings: RouterSettings,
+        state: Arc<dyn SharedState>,
+    ) -> Self {
         let mut groups: HashMap<Arc<str>, ModelGroup<P>> = HashMap::new();
         let mut names = Vec::new();
-        for deployment in deployments {
+        for mut deployment in deployments {
+            deployment.state = state.deployment(&deployment.id);
             let name = deployment.model_name.clone();
             let group = groups.entry(name.clone()).or_insert_with(|| {
                 names.push(name);
@@ -86,6 +107,7 @@ impl<P: Provider> Router<P> {
             groups,
             names,
             settings,
+            state,
             rng: AtomicU64::new(seed | 1),
         }
     }
@@ -100,9 +122,22 @@ impl<P: Provider> Router<P> {
         &self.settings
     }
 
+    /// The state backend (its [`SharedState::errors`] count for metrics).
+    pub fn shared_state(&self) -> &Arc<dyn SharedState> {
+        &self.state
+    }
+
     /// Public model names, in configuration order.
     pub fn model_names(&self) -> impl Iterator<Item = &str> {
         self.names.iter().map(|n| n.as_ref())
+    }
+
+    /// Every deployment, group by group in configuration order.
+    pub fn all_deployments(&self) -> impl Iterator<Item = &Arc<Deployment<P>>> {
+        self.names
+            .iter()
+            .filter_map(|name| self.groups.get(name))
+            .flat_map(|group| group.deployments.iter())
     }
 
     /// The deployments serving `model`.
@@ -129,10 +164,8 @@ impl<P: Provider> Router<P> {
             )
             .await?;
         if let Some(usage) = &routed.value.usage {
-            routed
-                .deployment
-                .state
-                .add_tokens(Instant::now(), usage.total_tokens);
+            self.state
+                .add_tokens(&routed.deployment.state, usage.total_tokens);
         }
         Ok(routed)
     }
@@ -175,6 +208,7 @@ impl<P: Provider> Router<P> {
             .await?;
         // Count the stream's tokens against the deployment's minute when its usage passes.
         let deployment = routed.deployment.clone();
+        let state = self.state.clone();
         let Routed {
             value,
             deployment: d,
@@ -187,9 +221,7 @@ impl<P: Provider> Router<P> {
             if let Ok(chunk) = item
                 && let Some(usage) = &chunk.usage
             {
-                deployment
-                    .state
-                    .add_tokens(Instant::now(), usage.total_tokens);
+                state.add_tokens(&deployment.state, usage.total_tokens);
             }
         }));
         Ok(Routed {
@@ -218,10 +250,8 @@ impl<P: Provider> Router<P> {
                 |d, r| async move { d.provider.embeddings(r).await },
             )
             .await?;
-        routed
-            .deployment
-            .state
-            .add_tokens(Instant::now(), routed.value.usage.total_tokens);
+        self.state
+            .add_tokens(&routed.deployment.state, routed.value.usage.total_tokens);
         Ok(routed)
     }
 
@@ -340,28 +370,29 @@ impl<P: Provider> Router<P> {
     {
         let mut tried: Vec<Arc<str>> = Vec::new();
         let mut retries = 0;
+        let states: Vec<&DeploymentState> =
+            group.deployments.iter().map(|d| d.state.as_ref()).collect();
         loop {
-            let now = Instant::now();
-            let (deployment, admission) =
-                self.pick(group_name, group, &tried, stream, prompt_tokens, now)?;
+            let deployment = self
+                .admit(group_name, group, &states, &tried, stream, prompt_tokens)
+                .await?;
             tried.push(deployment.id.clone());
             let started = Instant::now();
-            let in_flight = deployment.state.start(started, admission);
+            let in_flight = deployment.state.enter();
             let result = call(deployment.clone(), request.clone()).await;
             drop(in_flight);
             let error = match result {
                 Ok(value) => {
-                    deployment
-                        .state
-                        .succeeded(Instant::now(), started.elapsed(), stream);
+                    self.state
+                        .succeeded(&deployment.state, started.elapsed(), stream);
                     return Ok((value, deployment, retries));
                 }
                 Err(error) => error,
             };
-            let cooling =
-                deployment
-                    .state
-                    .failed(Instant::now(), error.kind, &self.settings.breaker);
+            let cooling = self
+                .state
+                .failed(&deployment.state, error.kind, &self.settings.breaker)
+                .await;
             tracing::warn!(
                 deployment = %deployment.id,
                 error = error.kind.metric_label(),
@@ -396,6 +427,49 @@ impl<P: Provider> Router<P> {
         }
     }
 
+    /// Picks a deployment and has the state backend admit and count the request. A refusal
+    /// (the shared state knew better than this instance's views, which it just refreshed)
+    /// means picking again.
+    async fn admit(
+        &self,
+        group_name: &str,
+        group: &ModelGroup<P>,
+        states: &[&DeploymentState],
+        tried: &[Arc<str>],
+        stream: bool,
+        prompt_tokens: u64,
+    ) -> Result<Arc<Deployment<P>>, Error> {
+        self.state.refresh(states).await;
+        for _ in 0..=states.len() {
+            let (deployment, admission, forced) = self.pick(
+                group_name,
+                group,
+                tried,
+                stream,
+                prompt_tokens,
+                Instant::now(),
+            )?;
+            let attempt = Attempt {
+                group: states,
+                chosen: &deployment.state,
+                admission,
+                forced,
+                rpm: deployment.spec.rpm,
+                tpm: deployment.spec.tpm,
+            };
+            if let Verdict::Admitted(_) = self.state.begin(attempt).await {
+                return Ok(deployment);
+            }
+        }
+        // Every pick was refused: the instances are racing for the group's last capacity.
+        Err(Error::upstream(
+            ErrorKind::RateLimited,
+            None,
+            format!("every deployment of `{group_name}` is cooling down or at its limit"),
+        )
+        .with_retry_after(Some(Duration::from_secs(1))))
+    }
+
     /// The deployment for the next attempt: it fits the prompt, is not cooling down, is
     /// under its rpm/tpm/parallel limits, was not tried yet for this request if possible, is
     /// in the lowest priority tier left, and wins the strategy.
@@ -407,7 +481,7 @@ impl<P: Provider> Router<P> {
         stream: bool,
         prompt_tokens: u64,
         now: Instant,
-    ) -> Result<(Arc<Deployment<P>>, Admission), Error> {
+    ) -> Result<(Arc<Deployment<P>>, Admission, bool), Error> {
         let fitting: Vec<&Arc<Deployment<P>>> = group
             .deployments
             .iter()
@@ -467,7 +541,7 @@ impl<P: Provider> Router<P> {
             // single-deployment group into seconds of errors (a known LiteLLM surprise): the
             // deployment that recovers first takes the request instead.
             if let Some((deployment, _)) = soonest_cooling {
-                return Ok((deployment.clone(), Admission::Yes));
+                return Ok((deployment.clone(), Admission::Yes, true));
             }
             return Err(Error::internal(format!(
                 "model group `{group_name}` has no deployments"
@@ -498,7 +572,7 @@ impl<P: Provider> Router<P> {
             self.next_random(),
         );
         let (deployment, admission) = pool[index.min(pool.len() - 1)];
-        Ok((deployment.clone(), admission))
+        Ok((deployment.clone(), admission, false))
     }
 
     fn has_untried(&self, group: &ModelGroup<P>, tried: &[Arc<str>], now: Instant) -> bool {
@@ -579,4 +653,4 @@ fn options_of(request: &ChatCompletionRequest) -> RequestOptions {
 
 #[cfg(test)]
 #[path = "router_tests.rs"]
-mod tests;
+pub(crate) mod tests;

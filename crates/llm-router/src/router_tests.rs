@@ -12,10 +12,10 @@ use std::sync::atomic::AtomicUsize;
 
 /// A provider that answers with its name, or fails with the scripted errors first.
 #[derive(Debug)]
-struct Scripted {
+pub(crate) struct Scripted {
     name: &'static str,
     failures: Mutex<Vec<Error>>,
-    calls: AtomicUsize,
+    pub(crate) calls: AtomicUsize,
     /// How long each answer takes (on the paused clock).
     delay: Duration,
 }
@@ -83,7 +83,7 @@ impl Provider for Scripted {
     }
 }
 
-fn scripted(name: &'static str, failures: Vec<Error>) -> Scripted {
+pub(crate) fn scripted(name: &'static str, failures: Vec<Error>) -> Scripted {
     Scripted {
         name,
         failures: Mutex::new(failures),
@@ -92,7 +92,7 @@ fn scripted(name: &'static str, failures: Vec<Error>) -> Scripted {
     }
 }
 
-fn deployment(
+pub(crate) fn deployment(
     group: &str,
     name: &'static str,
     spec: DeploymentSpec,
@@ -107,15 +107,15 @@ fn deployment(
     )
 }
 
-fn plain(group: &str, name: &'static str, failures: Vec<Error>) -> Deployment<Scripted> {
+pub(crate) fn plain(group: &str, name: &'static str, failures: Vec<Error>) -> Deployment<Scripted> {
     deployment(group, name, DeploymentSpec::default(), failures)
 }
 
-fn request(model: &str) -> ChatCompletionRequest {
+pub(crate) fn request(model: &str) -> ChatCompletionRequest {
     ChatCompletionRequest::new(model, vec![ChatMessage::text(Role::User, "hi")])
 }
 
-fn upstream(status: u16) -> Error {
+pub(crate) fn upstream(status: u16) -> Error {
     Error::upstream(
         ErrorKind::from_upstream_status(status),
         Some(status),
@@ -123,7 +123,7 @@ fn upstream(status: u16) -> Error {
     )
 }
 
-fn calls(router: &Router<Scripted>, group: &str) -> Vec<usize> {
+pub(crate) fn calls(router: &Router<Scripted>, group: &str) -> Vec<usize> {
     router
         .deployments(group)
         .unwrap()
@@ -132,7 +132,7 @@ fn calls(router: &Router<Scripted>, group: &str) -> Vec<usize> {
         .collect()
 }
 
-fn settings(edit: impl FnOnce(&mut RouterSettings)) -> RouterSettings {
+pub(crate) fn settings(edit: impl FnOnce(&mut RouterSettings)) -> RouterSettings {
     let mut settings = RouterSettings::default();
     edit(&mut settings);
     settings

@@ -32,6 +32,8 @@ pub struct RouterSettings {
     pub breaker: BreakerPolicy,
     /// Bound of a whole request (all attempts), when set.
     pub timeout: Option<Duration>,
+    /// Shared state across instances; `None`: in-process.
+    pub redis: Option<RedisSettings>,
 }
 
 impl Default for RouterSettings {
@@ -47,8 +49,84 @@ impl Default for RouterSettings {
             max_fallbacks: DEFAULT_MAX_FALLBACKS,
             breaker: BreakerPolicy::default(),
             timeout: None,
+            redis: None,
         }
     }
+}
+
+/// The Redis server that holds the router state shared by every instance.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RedisSettings {
+    /// `redis://[[user]:password@]host[:port][/db]` or `unix:///path`; never printed, as
+    /// it may hold a password.
+    pub url: String,
+    /// Prefix of every key; instances sharing a Redis and a prefix share their state.
+    pub key_prefix: String,
+}
+
+impl RedisSettings {
+    pub const DEFAULT_KEY_PREFIX: &'static str = "llmgw:router:";
+
+    /// Checks the URL (no IO) and uses the default key prefix.
+    pub fn new(url: &str) -> Result<RedisSettings, String> {
+        let settings = RedisSettings {
+            url: url.to_owned(),
+            key_prefix: RedisSettings::DEFAULT_KEY_PREFIX.to_owned(),
+        };
+        settings.endpoint()?;
+        Ok(settings)
+    }
+
+    /// A URL from LiteLLM's `redis_host`, `redis_port` and `redis_password`.
+    pub fn from_parts(host: &str, port: Option<u16>, password: Option<&str>) -> String {
+        let auth = password
+            .filter(|p| !p.is_empty())
+            .map(|p| format!(":{}@", percent_encode(p)))
+            .unwrap_or_default();
+        let host = if host.contains(':') && !host.starts_with('[') {
+            format!("[{host}]")
+        } else {
+            host.to_owned()
+        };
+        format!("redis://{auth}{host}:{}", port.unwrap_or(6379))
+    }
+
+    /// `host:port` (or the socket path), for logs: never the password.
+    pub fn endpoint(&self) -> Result<String, String> {
+        use deadpool_redis::redis::{ConnectionAddr, IntoConnectionInfo};
+        let info = self
+            .url
+            .as_str()
+            .into_connection_info()
+            .map_err(|e| format!("not a usable Redis URL: {e}"))?;
+        match info.addr() {
+            ConnectionAddr::Tcp(host, port) => Ok(format!("{host}:{port}")),
+            ConnectionAddr::Unix(path) => Ok(path.display().to_string()),
+            _ => Err("TLS connections to Redis (rediss://) are not supported yet".to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Debug for RedisSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisSettings")
+            .field("endpoint", &self.endpoint().unwrap_or_default())
+            .field("key_prefix", &self.key_prefix)
+            .finish()
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters (a password in a URL).
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 /// LiteLLM's `retry_policy`: retries per error class.
@@ -139,6 +217,43 @@ mod tests {
         for (kind, retries) in cases {
             assert_eq!(policy.retries_for(kind, 2), retries, "{kind:?}");
         }
+    }
+
+    #[test]
+    fn redis_urls_from_litellm_parts_and_checks() {
+        // (host, port, password, url)
+        let cases = [
+            ("localhost", None, None, "redis://localhost:6379"),
+            ("10.0.0.5", Some(6380), Some(""), "redis://10.0.0.5:6380"),
+            (
+                "r",
+                Some(1),
+                Some("p@ss/w:rd"),
+                "redis://:p%40ss%2Fw%3Ard@r:1",
+            ),
+            ("::1", None, None, "redis://[::1]:6379"),
+        ];
+        for (host, port, password, url) in cases {
+            assert_eq!(RedisSettings::from_parts(host, port, password), url);
+            assert!(RedisSettings::new(url).is_ok(), "{url}");
+        }
+        // (url, usable)
+        let cases = [
+            ("redis://127.0.0.1:6379/2", true),
+            ("redis://:secret@cache:6379", true),
+            ("unix:///run/redis.sock", true),
+            ("rediss://cache:6380", false),
+            ("http://cache", false),
+            ("cache:6379", false),
+        ];
+        for (url, usable) in cases {
+            assert_eq!(RedisSettings::new(url).is_ok(), usable, "{url}");
+        }
+        let debug = format!(
+            "{:?}",
+            RedisSettings::new("redis://:secret@cache:6379").unwrap()
+        );
+        assert!(!debug.contains("secret"), "{debug}");
     }
 
     #[test]

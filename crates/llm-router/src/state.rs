@@ -1,26 +1,31 @@
-//! Live state of a deployment in this process: requests in flight, usage in the current
-//! minute, latency averages and the circuit breaker.
+//! Live state of a deployment as this process sees it: requests in flight, usage in the
+//! current minute, latency averages and the circuit breaker.
+//!
+//! With the in-process [`crate::LocalState`] this is the state itself; with
+//! [`crate::RedisState`] it is a view of the shared state, refreshed by every round trip, and
+//! the state the router falls back on while Redis is unreachable. Requests in flight are
+//! always counted here only (per process).
 //!
 //! Everything here is behind atomics or a short std `Mutex` never held across `.await`.
-//! Time comes from `tokio::time::Instant`, so tests run on the paused clock. (Sharing this
-//! state across instances through Redis is the next step of the router issue; the accessors
-//! below are the seam.)
+//! Time comes from `tokio::time::Instant`, so tests run on the paused clock.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
-use crate::breaker::{Admission, Breaker, BreakerPolicy};
+use crate::breaker::{Admission, Breaker, BreakerPolicy, SharedBreaker};
 use llm_types::ErrorKind;
 
-const WINDOW: Duration = Duration::from_secs(60);
+pub(crate) const WINDOW: Duration = Duration::from_secs(60);
 
 /// Share of a new latency sample in the average (EWMA).
-const EWMA_WEIGHT: f64 = 0.3;
+pub(crate) const EWMA_WEIGHT: f64 = 0.3;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct DeploymentState {
+    /// The deployment's id: its key in the shared state.
+    id: Arc<str>,
     in_flight: AtomicU32,
     /// Average latency of complete answers, microseconds (0 = no sample yet).
     latency_us: AtomicU64,
@@ -28,6 +33,8 @@ pub struct DeploymentState {
     ttft_us: AtomicU64,
     window: Mutex<MinuteWindow>,
     breaker: Mutex<Breaker>,
+    /// When the shared state last refreshed this view (`None`: never).
+    refreshed: Mutex<Option<Instant>>,
 }
 
 #[derive(Debug, Default)]
@@ -63,7 +70,42 @@ pub struct MinuteUsage {
     pub resets_in: Duration,
 }
 
+/// A deployment's shared state as one Redis round trip reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SharedSnapshot {
+    pub breaker: SharedBreaker,
+    pub requests: u64,
+    pub tokens: u64,
+    /// Averages in microseconds; 0 when no instance has a sample yet.
+    pub latency_us: u64,
+    pub ttft_us: u64,
+    /// When the shared minute ends.
+    pub resets_in: Duration,
+}
+
 impl DeploymentState {
+    /// Empty state of deployment `id`.
+    pub fn new(id: &str) -> Self {
+        DeploymentState {
+            id: Arc::from(id),
+            in_flight: AtomicU32::new(0),
+            latency_us: AtomicU64::new(0),
+            ttft_us: AtomicU64::new(0),
+            window: Mutex::default(),
+            breaker: Mutex::default(),
+            refreshed: Mutex::new(None),
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The id, shared (no copy of the string).
+    pub fn id_arc(&self) -> Arc<str> {
+        self.id.clone()
+    }
+
     pub fn in_flight(&self) -> u32 {
         self.in_flight.load(Ordering::Relaxed)
     }
@@ -97,11 +139,21 @@ impl DeploymentState {
 
     /// A request starts on this deployment: counts it in flight and in the minute.
     pub fn start(&self, now: Instant, admission: Admission) -> InFlight<'_> {
-        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        self.count(now, admission);
+        self.enter()
+    }
+
+    /// Counts a request in the minute (and marks the probe out, if it is one).
+    pub fn count(&self, now: Instant, admission: Admission) {
         lock(&self.window).current(now).requests += 1;
         if admission == Admission::Probe {
             lock(&self.breaker).probe_started();
         }
+    }
+
+    /// Counts a request in flight until the guard drops.
+    pub fn enter(&self) -> InFlight<'_> {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
         InFlight { state: self }
     }
 
@@ -126,6 +178,34 @@ impl DeploymentState {
         };
         average.store(new as u64, Ordering::Relaxed);
         lock(&self.breaker).succeeded(now);
+    }
+
+    /// Takes what the shared state says (read at `now`) into this view.
+    pub fn mirror(&self, now: Instant, shared: &SharedSnapshot) {
+        *lock(&self.window) = MinuteWindow {
+            start: Some(
+                now.checked_sub(WINDOW.saturating_sub(shared.resets_in))
+                    .unwrap_or(now),
+            ),
+            requests: shared.requests,
+            tokens: shared.tokens,
+        };
+        // No shared sample yet: this instance's own average is still the best guess.
+        for (average, shared) in [
+            (&self.latency_us, shared.latency_us),
+            (&self.ttft_us, shared.ttft_us),
+        ] {
+            if shared > 0 {
+                average.store(shared, Ordering::Relaxed);
+            }
+        }
+        lock(&self.breaker).mirror(now, shared.breaker);
+        *lock(&self.refreshed) = Some(now);
+    }
+
+    /// Whether this view is older than `max_age` (or was never refreshed).
+    pub fn stale(&self, now: Instant, max_age: Duration) -> bool {
+        lock(&self.refreshed).is_none_or(|at| now.duration_since(at) >= max_age)
     }
 
     /// A failed attempt; returns whether the deployment is now cooling down.

@@ -34,6 +34,7 @@ mod faults;
 mod google;
 mod ids;
 mod models;
+mod native;
 mod ollama;
 mod record;
 mod routes;

@@ -282,7 +282,12 @@ fn request_body(model: &str, stream: bool) -> Bytes {
 
 /// Native families the mock upstream speaks: name → the model string of a bench deployment
 /// (its `api_base` is the mock's root; the family's own paths follow).
-const FAMILIES: &[(&str, &str)] = &[("anthropic", "anthropic/claude-bench")];
+/// `pair` is not a wire family but a two-deployment OpenAI group: the router's choice,
+/// counters and breaker bookkeeping per request, next to the single-deployment `bench`.
+const FAMILIES: &[(&str, &str)] = &[
+    ("anthropic", "anthropic/claude-bench"),
+    ("pair", "openai/gpt-4o-mini"),
+];
 
 fn family_model(name: &str) -> Option<&'static str> {
     FAMILIES.iter().find(|(n, _)| *n == name).map(|(_, m)| *m)
@@ -300,7 +305,11 @@ fn gateway_config(mock_port: u16, families: &[String]) -> String {
 "
     );
     for family in families {
-        if let Some(model) = family_model(family) {
+        let copies = if family == "pair" { 2 } else { 1 };
+        for _ in 0..copies {
+            let Some(model) = family_model(family) else {
+                continue;
+            };
             config.push_str(&format!(
                 "  - model_name: bench-{family}
     litellm_params:
@@ -379,6 +388,12 @@ mod tests {
             "{config}"
         );
         assert!(config.contains("master_key: sk-bench-master\n"), "{config}");
+        let pair = gateway_config(4321, &["pair".to_owned()]);
+        assert_eq!(
+            pair.matches("model_name: bench-pair\n").count(),
+            2,
+            "{pair}"
+        );
         let with_family = gateway_config(4321, &["anthropic".to_owned()]);
         assert!(
             with_family

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use super::env_refs;
 use super::issues::{Report, join, parse_section};
-use super::router::RawRouter;
+use super::router::{RawRouter, outer_redis};
 use super::validated::{
     DeploymentConfig, GatewayConfig, ServerSettings, check_spec, check_target, mb_to_bytes, seconds,
 };
@@ -73,6 +73,7 @@ struct RawParams {
     aws_session_token: Option<String>,
     aws_region_name: Option<String>,
     aws_profile_name: Option<String>,
+    azure_ad_token: Option<String>,
     #[serde(flatten)]
     unknown: BTreeMap<String, Value>,
 }
@@ -202,9 +203,9 @@ pub fn parse(mut root: serde_json::Map<String, Value>, report: &mut Report) -> G
         .map(str::to_owned)
         .collect::<Vec<_>>();
     let groups: Vec<&str> = groups.iter().map(String::as_str).collect();
-    config.router = router
-        .or(litellm_router)
-        .settings("router_settings", &groups, report);
+    let mut router = router.or(litellm_router);
+    router.outer_redis = outer_redis(None);
+    config.router = router.settings("router_settings", &groups, report);
     config
 }
 
@@ -287,6 +288,10 @@ fn deployment(
             profile_name: params.aws_profile_name,
             region_name: params.aws_region_name,
         },
+        azure_ad_token: params
+            .azure_ad_token
+            .filter(|t| !t.is_empty())
+            .map(Secret::new),
     };
     check_target(report, &params_path, "model", &target);
     let model_info = entry.model_info.unwrap_or_default();

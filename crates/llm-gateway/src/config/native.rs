@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 
 use super::env_refs;
 use super::issues::{Report, parse_section};
-use super::router::RawRouter;
+use super::router::{RawRouter, outer_redis};
 use super::validated::{
     DeploymentConfig, GatewayConfig, ServerSettings, check_spec, check_target, mb_to_bytes, seconds,
 };
@@ -62,6 +62,7 @@ struct RawModel {
     aws_session_token: Option<String>,
     aws_region_name: Option<String>,
     aws_profile_name: Option<String>,
+    azure_ad_token: Option<String>,
     max_parallel_requests: Option<u32>,
     weight: Option<f64>,
     order: Option<u32>,
@@ -82,9 +83,11 @@ pub fn parse(root: serde_json::Map<String, Value>, report: &mut Report) -> Gatew
         return config;
     };
     let mut router = None;
+    let mut redis_url = None;
     for (key, value) in root {
         match key.as_str() {
             "router" => router = parse_section::<RawRouter>(report, "router", value),
+            "redis_url" => redis_url = parse_section::<Option<String>>(report, "redis_url", value),
             "server" => {
                 if let Some(server) = parse_section::<RawServer>(report, "server", value) {
                     config.server = server_settings(server, report);
@@ -103,22 +106,23 @@ pub fn parse(root: serde_json::Map<String, Value>, report: &mut Report) -> Gatew
             },
             other => report.error(
                 other,
-                "unknown key (expected `server`, `router` or `models`)",
+                "unknown key (expected `server`, `router`, `models` or `redis_url`)",
             ),
         }
     }
-    if let Some(router) = router {
-        for key in router.unknown.keys() {
-            report.error(format!("router.{key}"), "unknown key");
-        }
-        let groups = config
-            .model_names()
-            .into_iter()
-            .map(str::to_owned)
-            .collect::<Vec<_>>();
-        let groups: Vec<&str> = groups.iter().map(String::as_str).collect();
-        config.router = router.settings("router", &groups, report);
+    // Without a `router:` section the defaults apply, with a top-level or environment Redis.
+    let mut router = router.unwrap_or_default();
+    router.outer_redis = outer_redis(redis_url.flatten());
+    for key in router.unknown.keys() {
+        report.error(format!("router.{key}"), "unknown key");
     }
+    let groups = config
+        .model_names()
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
+    let groups: Vec<&str> = groups.iter().map(String::as_str).collect();
+    config.router = router.settings("router", &groups, report);
     config
 }
 
@@ -172,6 +176,10 @@ fn deployment(raw: RawModel, path: &str, report: &mut Report) -> DeploymentConfi
             profile_name: raw.aws_profile_name,
             region_name: raw.aws_region_name,
         },
+        azure_ad_token: raw
+            .azure_ad_token
+            .filter(|t| !t.is_empty())
+            .map(Secret::new),
     };
     check_target(report, path, "model", &target);
     let spec = DeploymentSpec {

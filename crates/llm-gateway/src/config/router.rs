@@ -1,7 +1,7 @@
 //! Router settings in both formats: LiteLLM's `router_settings` (and the router keys it also
 //! accepts in `litellm_settings`) and the native `router:` section.
 
-use llm_router::{BreakerPolicy, RetryPolicy, RouterSettings, Strategy};
+use llm_router::{BreakerPolicy, RedisSettings, RetryPolicy, RouterSettings, Strategy};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -36,6 +36,17 @@ pub struct RawRouter {
     pub cooldown_time: Option<f64>,
     #[serde(default, deserialize_with = "super::litellm::number_like")]
     pub timeout: Option<f64>,
+    /// Shared state: `redis_url`, or LiteLLM's `redis_host` / `redis_port` / `redis_password`.
+    pub redis_url: Option<String>,
+    pub redis_host: Option<String>,
+    #[serde(default, deserialize_with = "super::litellm::number_like")]
+    pub redis_port: Option<u16>,
+    pub redis_password: Option<String>,
+    /// Prefix of the shared keys (default `llmgw:router:`).
+    pub redis_key_prefix: Option<String>,
+    /// Redis URLs given outside this section, by precedence: (key path, URL).
+    #[serde(skip)]
+    pub outer_redis: Vec<(String, String)>,
     #[serde(flatten)]
     pub unknown: BTreeMap<String, Value>,
 }
@@ -60,6 +71,19 @@ impl RawRouter {
         self.allowed_fails = self.allowed_fails.or(other.allowed_fails);
         self.cooldown_time = self.cooldown_time.or(other.cooldown_time);
         self.timeout = self.timeout.or(other.timeout);
+        // The Redis keys come as a set: never mix a host from one section with a port from
+        // the other.
+        if self.redis_url.is_none()
+            && self.redis_host.is_none()
+            && self.redis_port.is_none()
+            && self.redis_password.is_none()
+        {
+            self.redis_url = other.redis_url;
+            self.redis_host = other.redis_host;
+            self.redis_port = other.redis_port;
+            self.redis_password = other.redis_password;
+        }
+        self.redis_key_prefix = self.redis_key_prefix.or(other.redis_key_prefix);
         self
     }
 
@@ -133,8 +157,84 @@ impl RawRouter {
                 .unwrap_or(defaults.cooldown),
         };
         settings.timeout = seconds(report, &join(prefix, "timeout"), self.timeout);
+        let url = match (self.redis_url, self.redis_host) {
+            (Some(url), Some(_)) => {
+                report.error(
+                    join(prefix, "redis_url"),
+                    "set either `redis_url` or `redis_host`/`redis_port`/`redis_password`, not both",
+                );
+                Some(url)
+            }
+            (Some(url), None) => Some(url),
+            (None, Some(host)) => Some(RedisSettings::from_parts(
+                &host,
+                self.redis_port,
+                self.redis_password.as_deref(),
+            )),
+            (None, None) => {
+                if self.redis_port.is_some() || self.redis_password.is_some() {
+                    report.error(
+                        join(prefix, "redis_host"),
+                        "`redis_port` and `redis_password` need `redis_host`",
+                    );
+                }
+                None
+            }
+        };
+        let own = url
+            .filter(|u| !u.trim().is_empty())
+            .map(|url| (join(prefix, "redis_url"), url));
+        if let Some((own_path, own_url)) = &own {
+            for (path, url) in &self.outer_redis {
+                // The environment may be set machine-wide; only the file's own keys conflict.
+                if path == "redis_url" && url != own_url {
+                    report.error(
+                        path,
+                        format!("names a different Redis than `{own_path}`; configure one server"),
+                    );
+                }
+            }
+        }
+        settings.redis = own
+            .or_else(|| self.outer_redis.into_iter().next())
+            .and_then(|(path, url)| redis_settings(report, &path, &url));
+        if let Some(key_prefix) = self.redis_key_prefix {
+            match &mut settings.redis {
+                Some(redis) => redis.key_prefix = key_prefix,
+                None => report.notice(
+                    join(prefix, "redis_key_prefix"),
+                    "no Redis is configured; the prefix is not used",
+                ),
+            }
+        }
         settings
     }
+}
+
+/// Checks a Redis URL (no IO), reporting an unusable one at `path`.
+pub fn redis_settings(report: &mut Report, path: &str, url: &str) -> Option<RedisSettings> {
+    match RedisSettings::new(url) {
+        Ok(settings) => Some(settings),
+        Err(message) => {
+            report.error(path, message);
+            None
+        }
+    }
+}
+
+/// Redis URLs given outside the router section, by precedence: the native top-level
+/// `redis_url`, then `REDIS_URL` from the environment.
+pub fn outer_redis(top_level: Option<String>) -> Vec<(String, String)> {
+    let mut urls = Vec::new();
+    if let Some(url) = top_level.filter(|u| !u.trim().is_empty()) {
+        urls.push(("redis_url".to_owned(), url));
+    }
+    if let Ok(url) = std::env::var("REDIS_URL")
+        && !url.trim().is_empty()
+    {
+        urls.push(("(environment REDIS_URL)".to_owned(), url));
+    }
+    urls
 }
 
 fn fallbacks(

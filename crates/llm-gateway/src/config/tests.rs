@@ -73,12 +73,15 @@ environment_variables:
         [
             "unsupported general_settings.database_url",
             "unsupported litellm_settings.success_callback",
-            "unsupported router_settings.redis_host",
             "error model_list[1].litellm_params.model",
         ]
     );
     let config = config.unwrap();
     assert_eq!(config.format, "litellm");
+    assert_eq!(
+        config.router.redis.as_ref().map(|r| r.url.as_str()),
+        Some("redis://localhost:6379")
+    );
     assert_eq!(config.server.master_key.as_deref(), Some("sk-1234"));
     assert_eq!(config.server.max_request_bytes, 2 << 20);
     let first = &config.deployments[0].target;
@@ -250,7 +253,83 @@ fn the_embedded_demo_config_is_valid_and_strict_clean() {
 
 #[test]
 fn strict_turns_unsupported_keys_into_errors() {
-    let (_, report) = load_str("model_list: []\nrouter_settings: {redis_host: localhost}\n");
+    let (_, report) = load_str("model_list: []\nrouter_settings: {model_group_alias: {a: b}}\n");
     assert!(!report.has_errors(false));
     assert!(report.has_errors(true));
+}
+
+#[test]
+fn redis_for_shared_router_state_in_every_spelling() {
+    let models = "models: [{name: m, model: openai/gpt-4o-mini, api_key: k}]\n";
+    let litellm =
+        "model_list: [{model_name: m, litellm_params: {model: openai/gpt-4o-mini, api_key: k}}]\n";
+    // (document, expected URL and key prefix, expected issues)
+    type Case<'a> = (String, Option<(&'a str, &'a str)>, Vec<&'a str>);
+    let cases: Vec<Case> = vec![
+        (models.to_owned(), None, vec![]),
+        (
+            format!("{models}redis_url: redis://cache:6379\n"),
+            Some(("redis://cache:6379", "llmgw:router:")),
+            vec![],
+        ),
+        (
+            format!(
+                "{models}router: {{redis_url: \"redis://:pw@cache/1\", redis_key_prefix: \"gw1:\"}}\n"
+            ),
+            Some(("redis://:pw@cache/1", "gw1:")),
+            vec![],
+        ),
+        (
+            format!("{models}redis_url: redis://a\nrouter: {{redis_url: redis://b}}\n"),
+            Some(("redis://b", "llmgw:router:")),
+            vec!["error redis_url"],
+        ),
+        (
+            format!(
+                "{litellm}router_settings: {{redis_host: cache, redis_port: \"6380\", redis_password: \"p@ss\"}}\n"
+            ),
+            Some(("redis://:p%40ss@cache:6380", "llmgw:router:")),
+            vec![],
+        ),
+        (
+            format!("{litellm}router_settings: {{redis_url: \"redis://cache:7000\"}}\n"),
+            Some(("redis://cache:7000", "llmgw:router:")),
+            vec![],
+        ),
+        (
+            format!("{litellm}router_settings: {{redis_url: redis://a, redis_host: b}}\n"),
+            Some(("redis://a", "llmgw:router:")),
+            vec!["error router_settings.redis_url"],
+        ),
+        (
+            format!("{litellm}router_settings: {{redis_port: 6379}}\n"),
+            None,
+            vec!["error router_settings.redis_host"],
+        ),
+        (
+            format!("{litellm}router_settings: {{redis_url: \"rediss://cache\"}}\n"),
+            None,
+            vec!["error router_settings.redis_url"],
+        ),
+        (
+            format!("{models}router: {{redis_key_prefix: x}}\n"),
+            None,
+            vec!["notice router.redis_key_prefix"],
+        ),
+    ];
+    // `REDIS_URL` fills in when the file names no Redis (then those cases cannot be checked).
+    let from_env = std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty());
+    for (yaml, expected, expected_issues) in cases {
+        let expected = expected.or_else(|| from_env.as_deref().map(|url| (url, "llmgw:router:")));
+        let (config, report) = load_str(&yaml);
+        let redis = config.unwrap().router.redis;
+        assert_eq!(
+            redis
+                .as_ref()
+                .map(|r| (r.url.as_str(), r.key_prefix.as_str())),
+            expected,
+            "{yaml}"
+        );
+        assert_eq!(issues(&report), expected_issues, "{yaml}");
+    }
 }

@@ -1,6 +1,7 @@
 //! HTTP routes: the OpenAI-compatible LLM API, health, and the OpenAI-shaped 404/405.
 
 mod chat;
+mod deployment_health;
 mod embeddings;
 mod headers;
 mod health;
@@ -26,6 +27,7 @@ pub fn router(app: Arc<AppState>) -> Router {
         .route("/embeddings", post(embeddings::embeddings))
         .route("/v1/models", get(models::list_models))
         .route("/models", get(models::list_models))
+        .route("/health", get(deployment_health::deployment_health))
         .route_layer(middleware::from_fn_with_state(
             app.clone(),
             auth::require_key,

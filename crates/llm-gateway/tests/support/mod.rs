@@ -43,8 +43,16 @@ pub struct Gateway {
 impl Gateway {
     /// Starts the binary with `config` (YAML) and waits for its listening line.
     pub fn start(config: &str) -> Gateway {
+        Gateway::start_with_env(config, &[])
+    }
+
+    /// Like [`Gateway::start`], with extra environment variables. `REDIS_URL` from the test
+    /// run's own environment is not passed on: gateways of different tests would share
+    /// router state (cooldowns) through it.
+    pub fn start_with_env(config: &str, env: &[(&str, &str)]) -> Gateway {
         let file = TempFile::new("config.yaml", config);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_llm-gateway"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_llm-gateway"));
+        command
             .args([
                 "--config",
                 file.0.to_str().unwrap(),
@@ -54,10 +62,11 @@ impl Gateway {
                 "0",
             ])
             .env("RUST_LOG", "warn")
+            .env_remove("REDIS_URL")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::inherit());
+        let mut child = command.spawn().unwrap();
         let stdout = child.stdout.take().unwrap();
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).unwrap();

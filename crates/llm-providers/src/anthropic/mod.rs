@@ -45,10 +45,9 @@ pub use stream::AnthropicChunks;
 pub use wire::AnthropicRequest;
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue, header};
+use http::{HeaderName, HeaderValue};
 use llm_types::{
     ChatCompletionRequest, ChatCompletionResponse, EmbeddingsRequest, EmbeddingsResponse, Error,
     ErrorKind, ModelRef,
@@ -56,9 +55,9 @@ use llm_types::{
 
 use crate::params::ParamPolicy;
 use crate::provider::{ChatStream, Provider};
-use crate::stream_driver::{SseFraming, drive};
+use crate::stream_driver::SseFraming;
 use crate::target::{ProviderTarget, Secret};
-use crate::upstream;
+use crate::upstream::{self, Transport, now_secs};
 
 /// Default endpoint base.
 pub const DEFAULT_API_BASE: &str = "https://api.anthropic.com";
@@ -72,62 +71,35 @@ const API_KEY_ENV: &str = "ANTHROPIC_API_KEY";
 pub struct Anthropic {
     upstream_model: Arc<str>,
     messages_url: Arc<str>,
-    headers: HeaderMap,
     policy: ParamPolicy,
-    timeout: Duration,
-    stream_timeout: Duration,
-    http: reqwest::Client,
+    transport: Transport,
 }
 
 impl Anthropic {
     /// Builds the adapter for `target` (`anthropic/<model>`).
     pub fn new(target: &ProviderTarget, http: reqwest::Client) -> Result<Self, Error> {
         let model_ref = ModelRef::parse(&target.model)?;
-        let api_key = target.api_key.clone().or_else(|| {
-            std::env::var(API_KEY_ENV)
-                .ok()
-                .filter(|key| !key.is_empty())
-                .map(Secret::new)
-        });
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+        let api_key = target
+            .api_key
+            .clone()
+            .or_else(|| upstream::env_var(API_KEY_ENV).map(Secret::new));
+        let mut headers = upstream::json_headers();
         headers.insert(
             HeaderName::from_static("anthropic-version"),
             HeaderValue::from_static(ANTHROPIC_VERSION),
         );
         if let Some(key) = &api_key {
-            let mut value = HeaderValue::from_str(key.expose()).map_err(|_| {
-                Error::invalid_param(
-                    "api_key",
-                    "the API key contains characters not allowed in an HTTP header",
-                )
-            })?;
-            value.set_sensitive(true);
-            headers.insert(HeaderName::from_static("x-api-key"), value);
+            headers.insert(
+                HeaderName::from_static("x-api-key"),
+                upstream::credential_value(key.expose())?,
+            );
         }
-        for (name, value) in &target.extra_headers {
-            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-                Error::invalid_param("extra_headers", format!("invalid header name `{name}`"))
-            })?;
-            let value = HeaderValue::from_str(value).map_err(|_| {
-                Error::invalid_param(
-                    "extra_headers",
-                    format!("invalid value for header `{name}`"),
-                )
-            })?;
-            headers.insert(name, value);
-        }
+        upstream::insert_extra_headers(&mut headers, &target.extra_headers)?;
         Ok(Anthropic {
             upstream_model: Arc::from(model_ref.model),
             messages_url: Arc::from(messages_url(target.api_base.as_deref())?),
-            headers,
             policy: target.param_policy(),
-            timeout: target.timeout(),
-            stream_timeout: target.stream_timeout(),
-            http,
+            transport: Transport::new(target, http, headers),
         })
     }
 
@@ -146,9 +118,10 @@ impl Anthropic {
     /// Sends the body; a non-success answer becomes our error via Anthropic's error types.
     async fn send(&self, body: Vec<u8>) -> Result<reqwest::Response, Error> {
         let response = self
+            .transport
             .http
             .post(&*self.messages_url)
-            .headers(self.headers.clone())
+            .headers(self.transport.headers.clone())
             .body(body)
             .send()
             .await
@@ -167,12 +140,7 @@ impl Anthropic {
 /// (LiteLLM accepts all three).
 fn messages_url(api_base: Option<&str>) -> Result<String, Error> {
     let base = api_base.unwrap_or(DEFAULT_API_BASE).trim_end_matches('/');
-    if !(base.starts_with("http://") || base.starts_with("https://")) {
-        return Err(Error::invalid_param(
-            "api_base",
-            format!("`api_base` must start with http:// or https://, got `{base}`"),
-        ));
-    }
+    upstream::check_http_base(base)?;
     Ok(if base.ends_with("/v1/messages") {
         base.to_owned()
     } else if base.ends_with("/v1") {
@@ -196,12 +164,6 @@ async fn read_error_body(mut response: reqwest::Response) -> Bytes {
     Bytes::from(body)
 }
 
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 impl Provider for Anthropic {
     async fn chat(&self, request: ChatCompletionRequest) -> Result<ChatCompletionResponse, Error> {
         let body = self.body(&request, false)?;
@@ -209,7 +171,7 @@ impl Provider for Anthropic {
             let response = self.send(body).await?;
             upstream::read_bounded(response).await
         };
-        let bytes = upstream::within(self.timeout, call).await?;
+        let bytes = upstream::within(self.transport.timeout, call).await?;
         let parsed = upstream::parse_body(&bytes, "Anthropic message")?;
         Ok(from_anthropic_response(
             parsed,
@@ -220,12 +182,11 @@ impl Provider for Anthropic {
 
     async fn chat_stream(&self, request: ChatCompletionRequest) -> Result<ChatStream, Error> {
         let body = self.body(&request, true)?;
-        let response = upstream::within(self.stream_timeout, self.send(body)).await?;
-        Ok(drive(
+        let response = upstream::within(self.transport.stream_timeout, self.send(body)).await?;
+        Ok(self.transport.drive(
             response,
             SseFraming::new(),
             AnthropicChunks::new(wants_json(&request), now_secs()),
-            self.stream_timeout,
         ))
     }
 
@@ -275,9 +236,16 @@ mod tests {
         };
         let built =
             Anthropic::new(&target, crate::http_client::build_http_client().unwrap()).unwrap();
-        assert!(built.headers.get("x-api-key").unwrap().is_sensitive());
+        assert!(
+            built
+                .transport
+                .headers
+                .get("x-api-key")
+                .unwrap()
+                .is_sensitive()
+        );
         assert_eq!(
-            built.headers.get("anthropic-beta").unwrap(),
+            built.transport.headers.get("anthropic-beta").unwrap(),
             "prompt-caching-2024-07-31"
         );
         assert!(!format!("{built:?}").contains("sk-ant-secret-123456"));

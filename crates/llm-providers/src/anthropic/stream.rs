@@ -11,8 +11,8 @@
 //! a proxy that drops the `event:` lines still works.
 
 use llm_types::{
-    ChatCompletionChunk, ChunkChoice, Delta, Error, FinishReason, FunctionCallDelta, Role,
-    ThinkingBlock, ToolCallDelta,
+    ChatCompletionChunk, Delta, Error, FinishReason, FunctionCallDelta, Role, ThinkingBlock,
+    ToolCallDelta,
 };
 
 use super::error::stream_error;
@@ -20,7 +20,7 @@ use super::request::JSON_TOOL_NAME;
 use super::response::{finish_reason, usage};
 use super::wire::{AnthropicUsage, BlockDelta, ResponseBlock, StreamEvent};
 use crate::sse::SseEvent;
-use crate::stream_driver::{Step, Translator, bad_response};
+use crate::stream_driver::{Step, Translator, bad_response, delta_chunk};
 
 /// What a content block index of the upstream stream is, for its deltas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,21 +65,7 @@ impl AnthropicChunks {
     }
 
     fn chunk(&self, delta: Delta, finish_reason: Option<FinishReason>) -> ChatCompletionChunk {
-        ChatCompletionChunk {
-            id: self.id.clone(),
-            object: "chat.completion.chunk".to_owned(),
-            created: self.created,
-            model: self.model.clone(),
-            choices: vec![ChunkChoice {
-                index: 0,
-                delta,
-                finish_reason,
-                logprobs: None,
-            }],
-            usage: None,
-            system_fingerprint: None,
-            service_tier: None,
-        }
+        delta_chunk(&self.id, self.created, &self.model, delta, finish_reason)
     }
 
     fn kind_of(&self, index: u32) -> BlockKind {

@@ -74,20 +74,10 @@ pub(crate) async fn send(
     headers: &HeaderMap,
     body: Vec<u8>,
 ) -> Result<reqwest::Response, Error> {
-    let response = http
-        .post(url)
-        .headers(headers.clone())
-        .body(body)
-        .send()
-        .await
-        .map_err(transport_error)?;
-    if response.status().is_success() {
-        return Ok(response);
-    }
-    let status = response.status().as_u16();
-    let retry_after = upstream::retry_after(response.headers());
-    let body = read_bounded(response).await.unwrap_or_default();
-    Err(map_error(status, &body).with_retry_after(retry_after))
+    upstream::send_refused_by(http, url, headers, body, |status, headers, body| {
+        map_error(status, body).with_retry_after(upstream::retry_after(headers))
+    })
+    .await
 }
 
 /// Sends a JSON POST and reads the whole (bounded) success body.

@@ -85,7 +85,7 @@ pub struct AzureOpenAi {
 impl AzureOpenAi {
     /// Builds the adapter for `azure/<deployment>`: endpoint from `api_base` or
     /// `AZURE_API_BASE`, version from `api_version` or `AZURE_API_VERSION`, key from `api_key`
-    /// or `AZURE_API_KEY` (else a bearer token from `AZURE_AD_TOKEN`).
+    /// or `AZURE_API_KEY` (else a bearer token from `azure_ad_token` or `AZURE_AD_TOKEN`).
     pub fn new(target: &ProviderTarget, http: reqwest::Client) -> Result<Self, Error> {
         let model_ref = ModelRef::parse(&target.model)?;
         let deployment = model_ref.model;
@@ -160,9 +160,12 @@ fn headers(
         .or_else(|| env("AZURE_API_KEY").map(Secret::new));
     let credential = match key {
         Some(key) => Some((HeaderName::from_static("api-key"), key.expose().to_owned())),
-        None => {
-            env("AZURE_AD_TOKEN").map(|token| (header::AUTHORIZATION, format!("Bearer {token}")))
-        }
+        None => target
+            .azure_ad_token
+            .as_ref()
+            .map(|token| token.expose().to_owned())
+            .or_else(|| env("AZURE_AD_TOKEN"))
+            .map(|token| (header::AUTHORIZATION, format!("Bearer {token}"))),
     };
     if let Some((name, value)) = credential {
         let mut value = HeaderValue::from_str(&value).map_err(|_| {
@@ -277,13 +280,23 @@ mod tests {
             ..ProviderTarget::new("azure/d")
         };
         let bare = ProviderTarget::new("azure/d");
+        let with_token = ProviderTarget {
+            azure_ad_token: Some(Secret::new("cfg")),
+            ..ProviderTarget::new("azure/d")
+        };
         type Case<'a> = (
             &'a ProviderTarget,
             &'static [(&'static str, &'static str)],
             Option<&'a str>,
             Option<&'a str>,
         );
-        let cases: [Case; 4] = [
+        let cases: [Case; 5] = [
+            (
+                &with_token,
+                &[("AZURE_AD_TOKEN", "env")],
+                None,
+                Some("Bearer cfg"),
+            ),
             (&keyed, &[("AZURE_AD_TOKEN", "t")], Some("k1"), None),
             (
                 &bare,

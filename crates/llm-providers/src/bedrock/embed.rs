@@ -1,10 +1,7 @@
 //! Embeddings through InvokeModel (`POST /model/{id}/invoke`): Amazon Titan (one call per
 //! input, `{"inputText", "dimensions"}`) and Cohere Embed (one call, `{"texts", "input_type"}`).
 
-use base64::Engine;
-use llm_types::{
-    Embedding, EmbeddingUsage, EmbeddingVector, EmbeddingsResponse, EncodingFormat, Error,
-};
+use llm_types::{Embedding, EmbeddingUsage, EmbeddingsResponse, EncodingFormat, Error};
 use serde::{Deserialize, Serialize};
 
 /// Which body an embedding model takes.
@@ -60,16 +57,7 @@ pub struct CohereResponse {
     pub embeddings: Vec<Vec<f32>>,
 }
 
-/// One vector in the requested encoding (base64: little-endian `f32`s, as OpenAI sends them).
-pub fn vector(values: Vec<f32>, format: Option<EncodingFormat>) -> EmbeddingVector {
-    match format {
-        Some(EncodingFormat::Base64) => {
-            let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-            EmbeddingVector::Base64(base64::engine::general_purpose::STANDARD.encode(bytes))
-        }
-        _ => EmbeddingVector::Float(values),
-    }
-}
+pub use crate::embedding::vector;
 
 /// The OpenAI response for vectors in input order.
 pub fn response(
@@ -104,6 +92,7 @@ pub fn response(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use llm_types::EmbeddingVector;
 
     #[test]
     fn picks_the_body_by_model() {

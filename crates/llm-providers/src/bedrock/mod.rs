@@ -104,12 +104,7 @@ impl Bedrock {
             Some(base) => base.trim_end_matches('/').to_owned(),
             None => format!("https://bedrock-runtime.{region}.amazonaws.com"),
         };
-        if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err(Error::invalid_param(
-                "api_base",
-                format!("`api_base` must start with http:// or https://, got `{base}`"),
-            ));
-        }
+        upstream::check_http_base(&base)?;
         let mut extra_headers = HeaderMap::new();
         for (name, value) in &target.extra_headers {
             let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {

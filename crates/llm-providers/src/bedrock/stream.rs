@@ -13,8 +13,8 @@ use aws_smithy_eventstream::frame::{DecodedFrame, MessageFrameDecoder};
 use aws_smithy_types::event_stream::{HeaderValue, Message};
 use bytes::BytesMut;
 use llm_types::{
-    ChatCompletionChunk, ChunkChoice, Delta, Error, FinishReason, FunctionCallDelta, Role,
-    ThinkingBlock, ToolCallDelta,
+    ChatCompletionChunk, Delta, Error, FinishReason, FunctionCallDelta, Role, ThinkingBlock,
+    ToolCallDelta,
 };
 use serde::de::DeserializeOwned;
 
@@ -24,7 +24,7 @@ use super::response::{finish_reason, usage};
 use super::wire::{
     ContentBlockDelta, ContentBlockStart, ErrorPayload, MessageStop, Metadata, ReasoningDelta,
 };
-use crate::stream_driver::{Framing, MAX_FRAME_BYTES, Step, Translator, bad_response};
+use crate::stream_driver::{Framing, MAX_FRAME_BYTES, Step, Translator, bad_response, delta_chunk};
 
 /// Cuts the body into event-stream messages.
 #[derive(Debug, Default)]
@@ -104,21 +104,7 @@ impl ConverseChunks {
     }
 
     fn chunk(&self, delta: Delta, finish: Option<FinishReason>) -> ChatCompletionChunk {
-        ChatCompletionChunk {
-            id: self.id.clone(),
-            object: "chat.completion.chunk".to_owned(),
-            created: self.created,
-            model: self.model.clone(),
-            choices: vec![ChunkChoice {
-                index: 0,
-                delta,
-                finish_reason: finish,
-                logprobs: None,
-            }],
-            usage: None,
-            system_fingerprint: None,
-            service_tier: None,
-        }
+        delta_chunk(&self.id, self.created, &self.model, delta, finish)
     }
 
     fn on_event(

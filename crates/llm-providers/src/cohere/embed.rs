@@ -2,13 +2,10 @@
 //! request names another), `embedding_types: ["float"]`, `output_dimension`; the answer's
 //! `embeddings.float` holds one vector per text and `meta.billed_units.input_tokens` the usage.
 
-use base64::Engine as _;
-use llm_types::{
-    Embedding, EmbeddingInput, EmbeddingUsage, EmbeddingVector, EmbeddingsRequest,
-    EmbeddingsResponse, EncodingFormat, Error,
-};
+use llm_types::{EmbeddingInput, EmbeddingsRequest, EmbeddingsResponse, EncodingFormat, Error};
 use serde::{Deserialize, Serialize};
 
+use crate::embedding::render;
 use crate::stream_driver::bad_response;
 
 #[derive(Debug, Serialize)]
@@ -85,41 +82,13 @@ pub(super) fn translate(
         .and_then(|m| m.billed_units)
         .and_then(|b| b.input_tokens)
         .unwrap_or(0);
-    let data = response
-        .embeddings
-        .float
-        .into_iter()
-        .enumerate()
-        .map(|(index, vector)| Embedding {
-            object: "embedding".to_owned(),
-            index: u32::try_from(index).unwrap_or(u32::MAX),
-            embedding: match format {
-                Some(EncodingFormat::Base64) => EmbeddingVector::Base64(
-                    base64::engine::general_purpose::STANDARD.encode(
-                        vector
-                            .iter()
-                            .flat_map(|v| v.to_le_bytes())
-                            .collect::<Vec<u8>>(),
-                    ),
-                ),
-                _ => EmbeddingVector::Float(vector),
-            },
-        })
-        .collect();
-    Ok(EmbeddingsResponse {
-        object: "list".to_owned(),
-        data,
-        model: model.to_owned(),
-        usage: EmbeddingUsage {
-            prompt_tokens: tokens,
-            total_tokens: tokens,
-        },
-    })
+    Ok(render(response.embeddings.float, tokens, format, model))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use llm_types::EmbeddingVector;
     use serde_json::{Value, json};
 
     #[test]

@@ -6,10 +6,10 @@ use llm_types::{
     PromptTokensDetails, ResponseMessage, Role, ToolCall, Usage,
 };
 use serde::Deserialize;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::redact::redact_secrets;
 use crate::stream_driver::bad_response;
+use crate::upstream::now_secs;
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct CohereResponse {
@@ -76,12 +76,6 @@ pub(crate) struct Tokens {
     pub input_tokens: Option<u64>,
     #[serde(default)]
     pub output_tokens: Option<u64>,
-}
-
-pub(crate) fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// Cohere's finish reason; `ERROR` and `TIMEOUT` are failures, not finishes.

@@ -6,14 +6,14 @@
 //! reason and usage. `content-start`/`-end` and `tool-call-end` carry nothing we need.
 
 use llm_types::{
-    ChatCompletionChunk, ChunkChoice, Delta, Error, FinishReason, FunctionCallDelta, Role,
-    ToolCallDelta,
+    ChatCompletionChunk, Delta, Error, FinishReason, FunctionCallDelta, Role, ToolCallDelta,
 };
 use serde::Deserialize;
 
-use super::response::{CohereUsage, completion_id, finish_reason, now_secs, usage};
+use super::response::{CohereUsage, completion_id, finish_reason, usage};
 use crate::sse::SseEvent;
-use crate::stream_driver::{Step, Translator, bad_response};
+use crate::stream_driver::{Step, Translator, bad_response, delta_chunk};
+use crate::upstream::now_secs;
 
 #[derive(Debug, Deserialize)]
 struct Event {
@@ -110,21 +110,13 @@ impl CohereChunks {
             self.sent_role = true;
             delta.role = Some(Role::Assistant);
         }
-        out.push(ChatCompletionChunk {
-            id: self.id.clone(),
-            object: "chat.completion.chunk".to_owned(),
-            created: self.created,
-            model: self.model.clone(),
-            choices: vec![ChunkChoice {
-                index: 0,
-                delta,
-                finish_reason: finish,
-                logprobs: None,
-            }],
-            usage: None,
-            system_fingerprint: None,
-            service_tier: None,
-        });
+        out.push(delta_chunk(
+            &self.id,
+            self.created,
+            &self.model,
+            delta,
+            finish,
+        ));
     }
 }
 

@@ -3,12 +3,7 @@
 //! (floats, or base64 of little-endian f32 when `encoding_format: base64`), which Vertex
 //! shares.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-use llm_types::{
-    Embedding, EmbeddingUsage, EmbeddingVector, EmbeddingsRequest, EmbeddingsResponse,
-    EncodingFormat, Error,
-};
+use llm_types::{EmbeddingsRequest, EmbeddingsResponse, EncodingFormat, Error};
 use serde::{Deserialize, Serialize};
 
 use super::wire::{Content, Part};
@@ -94,38 +89,7 @@ pub fn body(request: &EmbeddingsRequest, model: &str) -> Result<(&'static str, V
     Ok((encoded.0, bytes))
 }
 
-/// Vectors and token count as an OpenAI embeddings response.
-pub fn render(
-    vectors: Vec<Vec<f32>>,
-    prompt_tokens: u64,
-    format: Option<EncodingFormat>,
-    model: &str,
-) -> EmbeddingsResponse {
-    let data = vectors
-        .into_iter()
-        .enumerate()
-        .map(|(index, values)| Embedding {
-            object: "embedding".to_owned(),
-            index: u32::try_from(index).unwrap_or(u32::MAX),
-            embedding: match format {
-                Some(EncodingFormat::Base64) => {
-                    let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-                    EmbeddingVector::Base64(STANDARD.encode(bytes))
-                }
-                _ => EmbeddingVector::Float(values),
-            },
-        })
-        .collect();
-    EmbeddingsResponse {
-        object: "list".to_owned(),
-        data,
-        model: model.to_owned(),
-        usage: EmbeddingUsage {
-            prompt_tokens,
-            total_tokens: prompt_tokens,
-        },
-    }
-}
+pub use crate::embedding::render;
 
 /// Google's answer as OpenAI's; Gemini counts no tokens for embeddings unless it says so.
 pub fn translate(
@@ -146,7 +110,10 @@ pub fn translate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
     use llm_types::EmbeddingInput;
+    use llm_types::EmbeddingVector;
     use serde_json::{Value, json};
 
     fn request(input: EmbeddingInput, dimensions: Option<u32>) -> EmbeddingsRequest {

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use std::time::Duration;
 
 use crate::redact::redact_secrets;
-use crate::upstream::{self, error_from_parts, transport_error};
+use crate::upstream::{self, error_from_parts};
 
 #[derive(Debug, Default, Deserialize)]
 struct Envelope {
@@ -137,20 +137,7 @@ pub async fn send(
     headers: &HeaderMap,
     body: Vec<u8>,
 ) -> Result<reqwest::Response, Error> {
-    let response = http
-        .post(url)
-        .headers(headers.clone())
-        .body(body)
-        .send()
-        .await
-        .map_err(transport_error)?;
-    if response.status().is_success() {
-        return Ok(response);
-    }
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let body = upstream::read_bounded(response).await.unwrap_or_default();
-    Err(from_google(status, &headers, &body))
+    upstream::send_refused_by(http, url, headers, body, from_google).await
 }
 
 /// Sends a JSON POST and reads the whole (bounded) success body.

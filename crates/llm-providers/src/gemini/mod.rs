@@ -30,7 +30,7 @@ pub mod response;
 pub mod stream;
 pub mod wire;
 
-use http::{HeaderMap, HeaderName, HeaderValue, header};
+use http::{HeaderMap, HeaderName, HeaderValue};
 use llm_types::{
     ChatCompletionRequest, ChatCompletionResponse, EmbeddingsRequest, EmbeddingsResponse, Error,
     ModelRef,
@@ -82,22 +82,16 @@ impl Gemini {
         } else {
             format!("{base}/v1beta")
         };
-        let api_key = target.api_key.clone().or_else(|| {
-            std::env::var("GEMINI_API_KEY")
-                .ok()
-                .filter(|k| !k.is_empty())
-                .map(crate::target::Secret::new)
-        });
+        let api_key = target
+            .api_key
+            .clone()
+            .or_else(|| upstream::env_var("GEMINI_API_KEY").map(crate::target::Secret::new));
         let mut headers = json_headers(&target.extra_headers)?;
         if let Some(key) = api_key {
-            let mut value = HeaderValue::from_str(key.expose()).map_err(|_| {
-                Error::invalid_param(
-                    "api_key",
-                    "the API key contains characters not allowed in an HTTP header",
-                )
-            })?;
-            value.set_sensitive(true);
-            headers.insert(HeaderName::from_static("x-goog-api-key"), value);
+            headers.insert(
+                HeaderName::from_static("x-goog-api-key"),
+                upstream::credential_value(key.expose())?,
+            );
         }
         Ok(Gemini {
             model: Arc::from(model),
@@ -119,23 +113,13 @@ impl Gemini {
 /// A base URL without its trailing slash, refused unless it is http(s).
 pub(crate) fn checked_base(base: &str) -> Result<String, Error> {
     let base = base.trim_end_matches('/').to_owned();
-    if base.starts_with("http://") || base.starts_with("https://") {
-        Ok(base)
-    } else {
-        Err(Error::invalid_param(
-            "api_base",
-            format!("`api_base` must start with http:// or https://, got `{base}`"),
-        ))
-    }
+    upstream::check_http_base(&base)?;
+    Ok(base)
 }
 
 /// `content-type: application/json` and the deployment's extra headers.
 pub(crate) fn json_headers(extra: &[(String, String)]) -> Result<HeaderMap, Error> {
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    let mut headers = upstream::json_headers();
     for (name, value) in extra {
         let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
             Error::invalid_param("extra_headers", format!("invalid header name `{name}`"))

@@ -1,13 +1,10 @@
 //! Embeddings through `POST /api/embed`: `input` (a string or a list), `dimensions`; the answer
 //! is `embeddings` (one vector per input) and `prompt_eval_count`.
 
-use base64::Engine as _;
-use llm_types::{
-    Embedding, EmbeddingInput, EmbeddingUsage, EmbeddingVector, EmbeddingsRequest,
-    EmbeddingsResponse, EncodingFormat, Error,
-};
+use llm_types::{EmbeddingInput, EmbeddingsRequest, EmbeddingsResponse, EncodingFormat, Error};
 use serde::{Deserialize, Serialize};
 
+use crate::embedding::render;
 use crate::stream_driver::bad_response;
 
 #[derive(Debug, Serialize)]
@@ -63,41 +60,14 @@ pub(super) fn translate(
     let response: EmbedResponse = serde_json::from_slice(bytes)
         .map_err(|e| bad_response(format!("the upstream sent an invalid embed response: {e}")))?;
     let tokens = response.prompt_eval_count.unwrap_or(0);
-    let data = response
-        .embeddings
-        .into_iter()
-        .enumerate()
-        .map(|(index, vector)| Embedding {
-            object: "embedding".to_owned(),
-            index: u32::try_from(index).unwrap_or(u32::MAX),
-            embedding: match format {
-                // OpenAI's base64 form: the little-endian f32 bytes.
-                Some(EncodingFormat::Base64) => EmbeddingVector::Base64(
-                    base64::engine::general_purpose::STANDARD.encode(
-                        vector
-                            .iter()
-                            .flat_map(|v| v.to_le_bytes())
-                            .collect::<Vec<u8>>(),
-                    ),
-                ),
-                _ => EmbeddingVector::Float(vector),
-            },
-        })
-        .collect();
-    Ok(EmbeddingsResponse {
-        object: "list".to_owned(),
-        data,
-        model: response.model.unwrap_or_else(|| model.to_owned()),
-        usage: EmbeddingUsage {
-            prompt_tokens: tokens,
-            total_tokens: tokens,
-        },
-    })
+    let model = response.model.unwrap_or_else(|| model.to_owned());
+    Ok(render(response.embeddings, tokens, format, &model))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use llm_types::EmbeddingVector;
     use serde_json::{Value, json};
 
     #[test]

@@ -30,19 +30,17 @@ mod embed;
 mod request;
 mod response;
 
-use http::{HeaderMap, HeaderValue, header};
 use llm_types::{
     ChatCompletionRequest, ChatCompletionResponse, EmbeddingsRequest, EmbeddingsResponse, Error,
     ModelRef,
 };
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::params::ParamPolicy;
 use crate::provider::{ChatStream, Provider};
-use crate::stream_driver::{NdjsonFraming, drive};
+use crate::stream_driver::NdjsonFraming;
 use crate::target::ProviderTarget;
-use crate::upstream;
+use crate::upstream::{self, Transport};
 
 /// Where a local Ollama listens.
 pub const DEFAULT_BASE_URL: &str = "http://localhost:11434";
@@ -53,15 +51,8 @@ pub struct OllamaChat {
     model: Arc<str>,
     chat_url: Arc<str>,
     embed_url: Arc<str>,
-    headers: HeaderMap,
     policy: ParamPolicy,
-    timeout: Duration,
-    stream_timeout: Duration,
-    http: reqwest::Client,
-}
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
+    transport: Transport,
 }
 
 impl OllamaChat {
@@ -71,56 +62,22 @@ impl OllamaChat {
         let base = target
             .api_base
             .clone()
-            .or_else(|| env("OLLAMA_API_BASE"))
+            .or_else(|| upstream::env_var("OLLAMA_API_BASE"))
             .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
         let base = base.trim_end_matches('/');
-        if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err(Error::invalid_param(
-                "api_base",
-                format!("`api_base` must start with http:// or https://, got `{base}`"),
-            ));
-        }
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+        upstream::check_http_base(base)?;
         let key = target
             .api_key
             .as_ref()
             .map(|k| k.expose().to_owned())
-            .or_else(|| env("OLLAMA_API_KEY"));
-        if let Some(key) = key {
-            let mut value = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| {
-                Error::invalid_param(
-                    "api_key",
-                    "the API key contains characters not allowed in an HTTP header",
-                )
-            })?;
-            value.set_sensitive(true);
-            headers.insert(header::AUTHORIZATION, value);
-        }
-        for (name, value) in &target.extra_headers {
-            let name = header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-                Error::invalid_param("extra_headers", format!("invalid header name `{name}`"))
-            })?;
-            let value = HeaderValue::from_str(value).map_err(|_| {
-                Error::invalid_param(
-                    "extra_headers",
-                    format!("invalid value for header `{name}`"),
-                )
-            })?;
-            headers.insert(name, value);
-        }
+            .or_else(|| upstream::env_var("OLLAMA_API_KEY"));
+        let headers = upstream::bearer_json_headers(key.as_deref(), &target.extra_headers)?;
         Ok(OllamaChat {
             model: Arc::from(model),
             chat_url: Arc::from(format!("{base}/api/chat")),
             embed_url: Arc::from(format!("{base}/api/embed")),
-            headers,
             policy: target.param_policy(),
-            timeout: target.timeout(),
-            stream_timeout: target.stream_timeout(),
-            http,
+            transport: Transport::new(target, http, headers),
         })
     }
 
@@ -140,27 +97,23 @@ impl OllamaChat {
 impl Provider for OllamaChat {
     async fn chat(&self, request: ChatCompletionRequest) -> Result<ChatCompletionResponse, Error> {
         let body = self.body(&request, false)?;
-        let call = upstream::post_json(&self.http, &self.chat_url, &self.headers, body);
-        let bytes = upstream::within(self.timeout, call).await?;
+        let bytes = self.transport.post(&self.chat_url, body).await?;
         response::translate(&bytes, &self.model)
     }
 
     async fn chat_stream(&self, request: ChatCompletionRequest) -> Result<ChatStream, Error> {
         let body = self.body(&request, true)?;
-        let send = upstream::send(&self.http, &self.chat_url, &self.headers, body);
-        let response = upstream::within(self.stream_timeout, send).await?;
-        Ok(drive(
+        let response = self.transport.open_stream(&self.chat_url, body).await?;
+        Ok(self.transport.drive(
             response,
             NdjsonFraming::default(),
             response::OllamaChunks::new(&self.model),
-            self.stream_timeout,
         ))
     }
 
     async fn embeddings(&self, request: EmbeddingsRequest) -> Result<EmbeddingsResponse, Error> {
         let body = embed::body(&self.model, &request)?;
-        let call = upstream::post_json(&self.http, &self.embed_url, &self.headers, body);
-        let bytes = upstream::within(self.timeout, call).await?;
+        let bytes = self.transport.post(&self.embed_url, body).await?;
         embed::translate(&bytes, &self.model, request.encoding_format)
     }
 }

@@ -5,9 +5,8 @@
 //! the reasoning trace (`reasoning_content`); usage is `prompt_eval_count` / `eval_count`.
 
 use llm_types::{
-    ChatCompletionChunk, ChatCompletionResponse, Choice, ChunkChoice, Delta, Error, ErrorKind,
-    FinishReason, FunctionCall, FunctionCallDelta, ResponseMessage, Role, ToolCall, ToolCallDelta,
-    Usage,
+    ChatCompletionChunk, ChatCompletionResponse, Choice, Delta, Error, ErrorKind, FinishReason,
+    FunctionCall, FunctionCallDelta, ResponseMessage, Role, ToolCall, ToolCallDelta, Usage,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -15,7 +14,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::redact::redact_secrets;
-use crate::stream_driver::{Step, Translator, bad_response};
+use crate::stream_driver::{Step, Translator, bad_response, delta_chunk};
+use crate::upstream::now_secs;
 
 /// One `/api/chat` answer or stream line. Unknown fields (durations, `created_at`, `logprobs`)
 /// are tolerated.
@@ -65,12 +65,6 @@ pub(crate) struct OllamaFunctionCall {
 }
 
 static SEQUENCE: AtomicU64 = AtomicU64::new(0);
-
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
 
 /// A completion id unique within the process (Ollama sends none).
 pub(crate) fn completion_id() -> String {
@@ -199,21 +193,7 @@ impl OllamaChunks {
     }
 
     fn chunk(&self, delta: Delta, finish_reason: Option<FinishReason>) -> ChatCompletionChunk {
-        ChatCompletionChunk {
-            id: self.id.clone(),
-            object: "chat.completion.chunk".to_owned(),
-            created: self.created,
-            model: self.model.clone(),
-            choices: vec![ChunkChoice {
-                index: 0,
-                delta,
-                finish_reason,
-                logprobs: None,
-            }],
-            usage: None,
-            system_fingerprint: None,
-            service_tier: None,
-        }
+        delta_chunk(&self.id, self.created, &self.model, delta, finish_reason)
     }
 }
 

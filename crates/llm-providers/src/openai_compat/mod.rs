@@ -9,19 +9,18 @@
 pub(crate) mod request;
 pub mod stream;
 
-use http::{HeaderMap, HeaderName, HeaderValue, header};
+use http::{HeaderName, header};
 use llm_types::{
     ChatCompletionRequest, ChatCompletionResponse, EmbeddingsRequest, EmbeddingsResponse, Error,
     ModelRef,
 };
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::hosts::{AuthStyle, Host, find_host, host_names};
 use crate::provider::{ChatStream, Provider};
-use crate::stream_driver::{SseFraming, drive};
+use crate::stream_driver::SseFraming;
 use crate::target::ProviderTarget;
-use crate::upstream;
+use crate::upstream::{self, Transport};
 use stream::OpenAiChunks;
 
 /// A deployment on an OpenAI-compatible host, with everything prebuilt at configuration time.
@@ -31,10 +30,7 @@ pub struct OpenAiCompatible {
     upstream_model: Arc<str>,
     chat_url: Arc<str>,
     embeddings_url: Arc<str>,
-    headers: HeaderMap,
-    timeout: Duration,
-    stream_timeout: Duration,
-    http: reqwest::Client,
+    transport: Transport,
 }
 
 impl OpenAiCompatible {
@@ -54,44 +50,27 @@ impl OpenAiCompatible {
         let base = base_url(host, target)?;
         let api_key = target.api_key.clone().or_else(|| {
             host.api_key_env
-                .and_then(|name| std::env::var(name).ok())
-                .filter(|key| !key.is_empty())
+                .and_then(upstream::env_var)
                 .map(crate::target::Secret::new)
         });
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+        let mut headers = upstream::json_headers();
         if let Some(key) = &api_key {
             let (name, value) = match host.auth {
                 AuthStyle::Bearer => (header::AUTHORIZATION, format!("Bearer {}", key.expose())),
                 AuthStyle::Header(name) => (HeaderName::from_static(name), key.expose().to_owned()),
             };
-            let mut value = HeaderValue::from_str(&value).map_err(|_| {
-                Error::invalid_param(
-                    "api_key",
-                    "the API key contains characters not allowed in an HTTP header",
-                )
-            })?;
-            value.set_sensitive(true);
-            headers.insert(name, value);
+            headers.insert(name, upstream::credential_value(&value)?);
         }
         if let Some(organization) = &target.organization {
-            insert_header(&mut headers, "openai-organization", organization)?;
+            upstream::insert_header(&mut headers, "openai-organization", organization)?;
         }
-        for (name, value) in &target.extra_headers {
-            insert_header(&mut headers, name, value)?;
-        }
+        upstream::insert_extra_headers(&mut headers, &target.extra_headers)?;
         Ok(OpenAiCompatible {
             host,
             upstream_model: Arc::from(model_ref.model),
             chat_url: Arc::from(format!("{base}/chat/completions")),
             embeddings_url: Arc::from(format!("{base}/embeddings")),
-            headers,
-            timeout: target.timeout(),
-            stream_timeout: target.stream_timeout(),
-            http,
+            transport: Transport::new(target, http, headers),
         })
     }
 
@@ -107,11 +86,10 @@ impl OpenAiCompatible {
 }
 
 fn base_url(host: &Host, target: &ProviderTarget) -> Result<String, Error> {
-    let configured = target.api_base.clone().or_else(|| {
-        host.api_base_env
-            .and_then(|name| std::env::var(name).ok())
-            .filter(|base| !base.is_empty())
-    });
+    let configured = target
+        .api_base
+        .clone()
+        .or_else(|| host.api_base_env.and_then(upstream::env_var));
     let base = match (configured, host.default_base_url) {
         (Some(base), _) => base,
         (None, Some(default)) => default.to_owned(),
@@ -126,50 +104,26 @@ fn base_url(host: &Host, target: &ProviderTarget) -> Result<String, Error> {
         }
     };
     let mut base = base.trim_end_matches('/').to_owned();
-    if !(base.starts_with("http://") || base.starts_with("https://")) {
-        return Err(Error::invalid_param(
-            "api_base",
-            format!("`api_base` must start with http:// or https://, got `{base}`"),
-        ));
-    }
+    upstream::check_http_base(&base)?;
     if host.quirks.append_v1 && !base.ends_with("/v1") {
         base.push_str("/v1");
     }
     Ok(base)
 }
 
-fn insert_header(headers: &mut HeaderMap, name: &str, value: &str) -> Result<(), Error> {
-    let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-        Error::invalid_param("extra_headers", format!("invalid header name `{name}`"))
-    })?;
-    let value = HeaderValue::from_str(value).map_err(|_| {
-        Error::invalid_param(
-            "extra_headers",
-            format!("invalid value for header `{name}`"),
-        )
-    })?;
-    headers.insert(name, value);
-    Ok(())
-}
-
 impl Provider for OpenAiCompatible {
     async fn chat(&self, request: ChatCompletionRequest) -> Result<ChatCompletionResponse, Error> {
         let body = request::chat_body(self.host, &self.upstream_model, request, false)?;
-        let call = upstream::post_json(&self.http, &self.chat_url, &self.headers, body);
-        let bytes = upstream::within(self.timeout, call).await?;
+        let bytes = self.transport.post(&self.chat_url, body).await?;
         upstream::parse_body(&bytes, "chat completion")
     }
 
     async fn chat_stream(&self, request: ChatCompletionRequest) -> Result<ChatStream, Error> {
         let body = request::chat_body(self.host, &self.upstream_model, request, true)?;
-        let send = upstream::send(&self.http, &self.chat_url, &self.headers, body);
-        let response = upstream::within(self.stream_timeout, send).await?;
-        Ok(drive(
-            response,
-            SseFraming::new(),
-            OpenAiChunks::default(),
-            self.stream_timeout,
-        ))
+        let response = self.transport.open_stream(&self.chat_url, body).await?;
+        Ok(self
+            .transport
+            .drive(response, SseFraming::new(), OpenAiChunks::default()))
     }
 
     async fn embeddings(
@@ -179,8 +133,7 @@ impl Provider for OpenAiCompatible {
         request.model = self.upstream_model.to_string();
         let body = serde_json::to_vec(&request)
             .map_err(|e| Error::internal(format!("cannot encode the embeddings request: {e}")))?;
-        let call = upstream::post_json(&self.http, &self.embeddings_url, &self.headers, body);
-        let bytes = upstream::within(self.timeout, call).await?;
+        let bytes = self.transport.post(&self.embeddings_url, body).await?;
         upstream::parse_body(&bytes, "embeddings response")
     }
 }
@@ -247,7 +200,7 @@ mod tests {
             crate::http_client::build_http_client().unwrap(),
         )
         .unwrap();
-        let auth = built.headers.get(header::AUTHORIZATION).unwrap();
+        let auth = built.transport.headers.get(header::AUTHORIZATION).unwrap();
         assert!(auth.is_sensitive());
         assert!(!format!("{built:?}").contains("sk-test-key-123456"));
     }

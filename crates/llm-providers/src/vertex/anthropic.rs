@@ -8,7 +8,7 @@
 
 use http::HeaderMap;
 use llm_types::{ChatCompletionRequest, ChatCompletionResponse, Error};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use crate::anthropic::{
     AnthropicChunks, error_from_response, from_anthropic_response, to_anthropic_request, wants_json,
@@ -17,7 +17,7 @@ use crate::gemini::error::{from_google, is_google_error};
 use crate::params::ParamPolicy;
 use crate::provider::ChatStream;
 use crate::stream_driver::{SseFraming, drive};
-use crate::upstream::{self, transport_error};
+use crate::upstream::{self, now_secs};
 
 /// The API version Vertex AI's Anthropic endpoint wants in the body.
 pub const VERTEX_ANTHROPIC_VERSION: &str = "vertex-2023-10-16";
@@ -29,12 +29,6 @@ pub(super) struct Call<'a> {
     pub model_url: &'a str,
     pub headers: &'a HeaderMap,
     pub policy: &'a ParamPolicy,
-}
-
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 impl Call<'_> {
@@ -53,25 +47,20 @@ impl Call<'_> {
 
     async fn send(&self, method: &str, body: Vec<u8>) -> Result<reqwest::Response, Error> {
         let url = format!("{}:{method}", self.model_url);
-        let response = self
-            .http
-            .post(url)
-            .headers(self.headers.clone())
-            .body(body)
-            .send()
-            .await
-            .map_err(transport_error)?;
-        if response.status().is_success() {
-            return Ok(response);
-        }
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = upstream::read_bounded(response).await.unwrap_or_default();
-        Err(if is_google_error(&body) {
-            from_google(status, &headers, &body)
-        } else {
-            error_from_response(status, &body, upstream::retry_after(&headers))
-        })
+        upstream::send_refused_by(
+            self.http,
+            &url,
+            self.headers,
+            body,
+            |status, headers, body| {
+                if is_google_error(body) {
+                    from_google(status, headers, body)
+                } else {
+                    error_from_response(status, body, upstream::retry_after(headers))
+                }
+            },
+        )
+        .await
     }
 
     pub(super) async fn chat(

@@ -105,7 +105,7 @@ impl Vertex {
             .credentials
             .as_ref()
             .map(|c| c.expose().to_owned())
-            .or_else(|| env("GOOGLE_APPLICATION_CREDENTIALS"));
+            .or_else(|| upstream::env_var("GOOGLE_APPLICATION_CREDENTIALS"));
         let account = credentials
             .as_deref()
             .map(ServiceAccount::load)
@@ -113,7 +113,7 @@ impl Vertex {
         let project = settings
             .project
             .clone()
-            .or_else(|| env("VERTEXAI_PROJECT"))
+            .or_else(|| upstream::env_var("VERTEXAI_PROJECT"))
             .or_else(|| account.as_ref().and_then(|a| a.project_id.clone()))
             .ok_or_else(|| {
                 Error::invalid_param(
@@ -124,7 +124,7 @@ impl Vertex {
         let location = settings
             .location
             .clone()
-            .or_else(|| env("VERTEXAI_LOCATION"))
+            .or_else(|| upstream::env_var("VERTEXAI_LOCATION"))
             .unwrap_or_else(|| DEFAULT_LOCATION.to_owned());
         let base = match target.api_base.as_deref().filter(|b| !b.is_empty()) {
             Some(base) => checked_base(base)?,
@@ -193,10 +193,6 @@ impl Vertex {
             model: &self.model,
         }
     }
-}
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 impl Provider for Vertex {

@@ -15,15 +15,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::Response;
 use axum::routing::post;
 use bytes::Bytes;
 use serde_json::{Value, json};
 
 use crate::delivery;
 use crate::faults::{Fault, Script};
-use crate::record::RecordedRequest;
+use crate::native;
 use crate::routes::AppState;
 
 static MESSAGES: AtomicU64 = AtomicU64::new(0);
@@ -51,13 +51,7 @@ fn error_type(status: StatusCode) -> &'static str {
 /// An Anthropic error answer, with `retry-after` on 429 (as the API sends).
 fn error(status: StatusCode, message: &str) -> Response {
     let body = json!({"type": "error", "error": {"type": error_type(status), "message": message}});
-    let mut response = (status, axum::Json(body)).into_response();
-    if status == StatusCode::TOO_MANY_REQUESTS {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("7"));
-    }
-    response
+    native::error_answer(status, body)
 }
 
 /// Records the request and checks its key and version header; `Err` is the answer (boxed:
@@ -69,13 +63,7 @@ fn receive(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Value, Box<Response>> {
-    let value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-    state.log.push(RecordedRequest::new(
-        method,
-        uri.path(),
-        headers,
-        value.clone(),
-    ));
+    let value = native::record(state, method, uri, headers, body);
     if let Some(expected) = &state.api_key {
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         let given = header("x-api-key").or_else(|| {

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use bytes::Bytes;
@@ -21,8 +21,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::chat::{self, response::Meta};
-use crate::faults::{Fault, Script};
-use crate::record::RecordedRequest;
+use crate::faults::Script;
+use crate::native;
 use crate::routes::AppState;
 use crate::stream::Transcript;
 use crate::{delivery, embeddings, ids};
@@ -52,17 +52,7 @@ struct Version {
 
 /// An Azure-shaped error: `{"error": {"code", "message"}}`, with `Retry-After` on 429s.
 fn azure_error(status: StatusCode, code: &str, message: &str) -> Response {
-    let mut response = (
-        status,
-        axum::Json(json!({"error": {"code": code, "message": message}})),
-    )
-        .into_response();
-    if status == StatusCode::TOO_MANY_REQUESTS {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("7"));
-    }
-    response
+    native::error_answer(status, json!({"error": {"code": code, "message": message}}))
 }
 
 /// Records the request, then checks the API version and the credential; `Err` is the answer.
@@ -78,13 +68,7 @@ fn receive(
     body: &[u8],
     version: &Version,
 ) -> Result<Value, Response> {
-    let value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-    state.log.push(RecordedRequest::new(
-        method,
-        uri.path(),
-        headers,
-        value.clone(),
-    ));
+    let value = native::record(state, method, uri, headers, body);
     if version.api_version.as_deref().is_none_or(str::is_empty) {
         return Err(azure_error(
             StatusCode::NOT_FOUND,
@@ -94,10 +78,7 @@ fn receive(
     }
     if let Some(expected) = &state.api_key {
         let key = headers.get("api-key").and_then(|v| v.to_str().ok());
-        let bearer = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
+        let bearer = native::bearer(headers);
         if key != Some(expected) && bearer != Some(expected) {
             return Err(azure_error(
                 StatusCode::UNAUTHORIZED,
@@ -120,25 +101,13 @@ fn receive(
 
 /// Scripted errors and hangs, read from the deployment name.
 async fn early_fault(state: &AppState, script: &Script, deployment: &str) -> Option<Response> {
-    match script.fault {
-        Fault::Error(status) => {
-            state.shutdown.clone().pause(script.delay).await;
-            Some(azure_error(
-                status,
-                status.as_str(),
-                &format!("scripted mock error for deployment '{deployment}'"),
-            ))
-        }
-        Fault::Hang => {
-            state.shutdown.clone().wait().await;
-            Some(azure_error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "503",
-                "shutting down",
-            ))
-        }
-        Fault::None | Fault::Garbage | Fault::Cut(_) | Fault::StallAfter(_) => None,
-    }
+    native::early_fault(
+        state,
+        script,
+        &format!("deployment '{deployment}'"),
+        |status, message| azure_error(status, status.as_str(), message),
+    )
+    .await
 }
 
 fn filter_results() -> Value {

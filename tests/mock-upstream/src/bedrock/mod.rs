@@ -27,7 +27,7 @@ use serde_json::{Value, json};
 use crate::delivery;
 use crate::faults::{Fault, Script};
 use crate::ids::Fnv;
-use crate::record::RecordedRequest;
+use crate::native;
 use crate::routes::AppState;
 use crate::stream::Transcript;
 
@@ -80,15 +80,7 @@ fn receive(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Value, Box<Response>> {
-    let value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-    if state.log.enabled() {
-        state.log.push(RecordedRequest::new(
-            method,
-            uri.path(),
-            headers,
-            value.clone(),
-        ));
-    }
+    let value = native::record(state, method, uri, headers, body);
     let header_list: Vec<(&str, &str)> = headers
         .iter()
         .filter_map(|(n, v)| Some((n.as_str(), v.to_str().ok()?)))
@@ -135,6 +127,23 @@ fn receive(
         )));
     }
     Ok(value)
+}
+
+/// [`receive`], then the scripted faults that answer before any work; `Err` is the answer.
+async fn admit(
+    state: &AppState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+    model: &str,
+) -> Result<(Value, Script), Box<Response>> {
+    let request = receive(state, method, uri, headers, body)?;
+    let script = Script::parse(model);
+    match early_fault(state, &script, model).await {
+        Some(response) => Err(Box::new(response)),
+        None => Ok((request, script)),
+    }
 }
 
 /// `<exceptionName>-after-<k>`: the in-stream exception and after how many content events.
@@ -196,14 +205,10 @@ async fn converse(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let request = match receive(&state, &method, &uri, &headers, &body) {
-        Ok(request) => request,
+    let (request, script) = match admit(&state, &method, &uri, &headers, &body, &model).await {
+        Ok(admitted) => admitted,
         Err(response) => return *response,
     };
-    let script = Script::parse(&model);
-    if let Some(response) = early_fault(&state, &script, &model).await {
-        return response;
-    }
     if let Some((name, _)) = stream_exception(&model) {
         let kind = name[..1].to_ascii_uppercase() + &name[1..];
         let status = match kind.as_str() {
@@ -231,14 +236,10 @@ async fn converse_stream(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let request = match receive(&state, &method, &uri, &headers, &body) {
-        Ok(request) => request,
+    let (request, script) = match admit(&state, &method, &uri, &headers, &body, &model).await {
+        Ok(admitted) => admitted,
         Err(response) => return *response,
     };
-    let script = Script::parse(&model);
-    if let Some(response) = early_fault(&state, &script, &model).await {
-        return response;
-    }
     let plan = converse::plan(&request);
     let events = converse::stream(&plan);
     let mut frames: Vec<Bytes> = events.events.iter().map(eventstream::event).collect();
@@ -270,14 +271,10 @@ async fn invoke(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let request = match receive(&state, &method, &uri, &headers, &body) {
-        Ok(request) => request,
+    let (request, script) = match admit(&state, &method, &uri, &headers, &body, &model).await {
+        Ok(admitted) => admitted,
         Err(response) => return *response,
     };
-    let script = Script::parse(&model);
-    if let Some(response) = early_fault(&state, &script, &model).await {
-        return response;
-    }
     let (answer, tokens) = if let Some(text) = request.get("inputText").and_then(Value::as_str) {
         let dimensions = request
             .get("dimensions")

@@ -15,16 +15,15 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::Response;
 use axum::routing::post;
 use bytes::Bytes;
 use serde_json::{Value, json};
 
 use crate::chat::{self, ChatPlan, ChatRequest, Output};
-use crate::faults::{Fault, Script};
 use crate::ids::Fnv;
-use crate::record::RecordedRequest;
+use crate::native::{self, Admitted, Refusals};
 use crate::routes::AppState;
 use crate::{delivery, embeddings};
 
@@ -53,74 +52,17 @@ pub(crate) fn uuid_for(body: &[u8]) -> String {
 }
 
 fn cohere_error(status: StatusCode, message: &str) -> Response {
-    let mut response = (
+    native::error_answer(
         status,
-        axum::Json(json!({"id": uuid_for(message.as_bytes()), "message": message})),
+        json!({"id": uuid_for(message.as_bytes()), "message": message}),
     )
-        .into_response();
-    if status == StatusCode::TOO_MANY_REQUESTS {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("7"));
-    }
-    response
 }
 
-#[allow(
-    clippy::result_large_err,
-    reason = "the error is the finished HTTP answer, returned at once; boxing buys nothing"
-)]
-fn receive(
-    state: &AppState,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<Value, Response> {
-    let value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-    state.log.push(RecordedRequest::new(
-        method,
-        uri.path(),
-        headers,
-        value.clone(),
-    ));
-    if let Some(expected) = &state.api_key {
-        let token = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        if token != Some(expected.as_str()) {
-            return Err(cohere_error(StatusCode::UNAUTHORIZED, "invalid api token"));
-        }
-    }
-    if value.get("model").and_then(Value::as_str).is_none() {
-        return Err(cohere_error(
-            StatusCode::BAD_REQUEST,
-            "invalid request: model must be a string",
-        ));
-    }
-    Ok(value)
-}
-
-async fn early_fault(state: &AppState, script: &Script, model: &str) -> Option<Response> {
-    match script.fault {
-        Fault::Error(status) => {
-            state.shutdown.clone().pause(script.delay).await;
-            Some(cohere_error(
-                status,
-                &format!("scripted mock error for model '{model}'"),
-            ))
-        }
-        Fault::Hang => {
-            state.shutdown.clone().wait().await;
-            Some(cohere_error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "shutting down",
-            ))
-        }
-        Fault::None | Fault::Garbage | Fault::Cut(_) | Fault::StallAfter(_) => None,
-    }
-}
+const REFUSALS: Refusals = Refusals {
+    error: cohere_error,
+    unauthorized: "invalid api token",
+    model_required: "invalid request: model must be a string",
+};
 
 /// The native request as the OpenAI planner reads it.
 fn as_openai(request: &Value) -> Value {
@@ -201,15 +143,14 @@ async fn chat_handler(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let request = match receive(&state, &method, &uri, &headers, &body) {
-        Ok(request) => request,
+    let Admitted {
+        request,
+        model,
+        script,
+    } = match native::admit(&state, &method, &uri, &headers, &body, &REFUSALS).await {
+        Ok(admitted) => admitted,
         Err(response) => return response,
     };
-    let model = request["model"].as_str().unwrap_or_default().to_owned();
-    let script = Script::parse(&model);
-    if let Some(response) = early_fault(&state, &script, &model).await {
-        return response;
-    }
     let openai = as_openai(&request);
     let Some(messages) = openai["messages"].as_array().filter(|m| !m.is_empty()) else {
         return cohere_error(
@@ -265,15 +206,14 @@ async fn embed_handler(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let request = match receive(&state, &method, &uri, &headers, &body) {
-        Ok(request) => request,
+    let Admitted {
+        request,
+        model,
+        script,
+    } = match native::admit(&state, &method, &uri, &headers, &body, &REFUSALS).await {
+        Ok(admitted) => admitted,
         Err(response) => return response,
     };
-    let model = request["model"].as_str().unwrap_or_default().to_owned();
-    let script = Script::parse(&model);
-    if let Some(response) = early_fault(&state, &script, &model).await {
-        return response;
-    }
     if request.get("input_type").and_then(Value::as_str).is_none() {
         return cohere_error(
             StatusCode::BAD_REQUEST,
@@ -288,12 +228,7 @@ async fn embed_handler(
         Ok(answer) => answer,
         Err(error) => return cohere_error(error.status, &error.message),
     };
-    let vectors: Vec<Value> = answer["data"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|d| d["embedding"].clone())
-        .collect();
+    let vectors = native::vectors(&answer);
     let body = json!({
         "id": uuid_for(&body),
         "embeddings": {"float": vectors},

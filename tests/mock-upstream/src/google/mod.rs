@@ -32,7 +32,7 @@ use serde_json::Value;
 
 use crate::delivery;
 use crate::faults::{Fault, Script};
-use crate::record::RecordedRequest;
+use crate::native;
 use crate::routes::AppState;
 use auth::Tokens;
 use errors::GoogleError;
@@ -56,19 +56,6 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .layer(Extension(Arc::new(GoogleState::default())))
 }
 
-fn record(state: &AppState, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Value {
-    let value = serde_json::from_slice(body).unwrap_or(Value::Null);
-    if state.log.enabled() {
-        state.log.push(RecordedRequest::new(
-            method,
-            uri.path(),
-            headers,
-            value.clone(),
-        ));
-    }
-    value
-}
-
 async fn token(
     State(state): State<Arc<AppState>>,
     Extension(google): Extension<Arc<GoogleState>>,
@@ -77,7 +64,7 @@ async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    record(&state, &method, &uri, &headers, &body);
+    native::record(&state, &method, &uri, &headers, &body);
     auth::token(&body, &google.tokens)
 }
 
@@ -90,7 +77,7 @@ async fn gemini(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let request = record(&state, &method, &uri, &headers, &body);
+    let request = native::record(&state, &method, &uri, &headers, &body);
     if let Err(error) = auth::check_api_key(&headers, uri.query(), state.api_key.as_deref()) {
         return error.into_response();
     }
@@ -106,7 +93,7 @@ async fn vertex_ai(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let request = record(&state, &method, &uri, &headers, &body);
+    let request = native::record(&state, &method, &uri, &headers, &body);
     if let Err(error) = auth::check_bearer(&headers, &google.tokens, state.api_key.as_deref()) {
         return error.into_response();
     }
