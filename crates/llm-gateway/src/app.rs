@@ -2,12 +2,13 @@
 
 use arc_swap::ArcSwap;
 use llm_policy::MasterKey;
-use llm_providers::{AnyProvider, http_client::build_http_client};
-use llm_router::{Deployment, Router};
+use llm_providers::AnyProvider;
+use llm_providers::http_client::{HttpClient, build_http_client};
+use llm_router::{Deployment, Router, WildcardFactory};
 use llm_types::Error;
 use std::sync::Arc;
 
-use crate::config::GatewayConfig;
+use crate::config::{DeploymentConfig, GatewayConfig};
 
 /// State every handler shares. The router sits behind an `ArcSwap` so a reload can swap it
 /// without disturbing requests in flight.
@@ -35,31 +36,39 @@ impl AppState {
 pub fn build_router(config: &GatewayConfig) -> Result<Router, Error> {
     let http = build_http_client()?;
     let mut per_group = std::collections::HashMap::<&str, usize>::new();
-    let deployments = config
-        .deployments
-        .iter()
-        .map(|d| {
-            let index = per_group.entry(&d.model_name).or_default();
-            let id = d
-                .model_info
-                .get("id")
-                .and_then(|v| v.as_str())
-                .map(str::to_owned)
-                .unwrap_or_else(|| format!("{}#{}", d.model_name, index));
-            *index += 1;
-            let provider = AnyProvider::build(&d.target, &http).map_err(|mut e| {
-                e.message = format!("model `{}`: {}", d.model_name, e.message).into();
-                e
-            })?;
-            Ok(Deployment::with_spec(
-                &id,
-                &d.model_name,
-                &d.target.model,
-                d.spec.clone(),
-                provider,
-            ))
-        })
-        .collect::<Result<Vec<_>, Error>>()?;
+    let mut deployments = Vec::new();
+    let mut wildcards: Vec<(String, Vec<DeploymentConfig>)> = Vec::new();
+    for d in &config.deployments {
+        if d.model_name.contains('*') {
+            match wildcards
+                .iter_mut()
+                .find(|(pattern, _)| *pattern == d.model_name)
+            {
+                Some((_, templates)) => templates.push(d.clone()),
+                None => wildcards.push((d.model_name.clone(), vec![d.clone()])),
+            }
+            continue;
+        }
+        let index = per_group.entry(&d.model_name).or_default();
+        let id = d
+            .model_info
+            .get("id")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("{}#{}", d.model_name, index));
+        *index += 1;
+        let provider = AnyProvider::build(&d.target, &http).map_err(|mut e| {
+            e.message = format!("model `{}`: {}", d.model_name, e.message).into();
+            e
+        })?;
+        deployments.push(Deployment::with_spec(
+            &id,
+            &d.model_name,
+            &d.target.model,
+            d.spec.clone(),
+            provider,
+        ));
+    }
     // Redis (when configured) is only connected on first use: an unreachable server slows
     // nothing down at start and the router works on local state until it answers.
     let state = llm_router::shared_state(config.router.redis.as_ref()).map_err(Error::internal)?;
@@ -70,9 +79,43 @@ pub fn build_router(config: &GatewayConfig) -> Result<Router, Error> {
             "router state is shared through Redis"
         );
     }
-    Ok(Router::with_state(
-        deployments,
-        config.router.clone(),
-        state,
-    ))
+    let mut router = Router::with_state(deployments, config.router.clone(), state);
+    for (pattern, templates) in wildcards {
+        router = router.with_wildcard(
+            &pattern,
+            wildcard_factory(&pattern, templates, http.clone()),
+        );
+    }
+    Ok(router)
+}
+
+/// Builds the deployments of one concrete model of a wildcard group (`anthropic/*` asked for
+/// `anthropic/claude-3-5-haiku`): each template's `*` in `litellm_params.model` becomes the
+/// part of the requested model the pattern's `*` matched.
+fn wildcard_factory(
+    pattern: &str,
+    templates: Vec<DeploymentConfig>,
+    http: HttpClient,
+) -> WildcardFactory<AnyProvider> {
+    let prefix = pattern.trim_end_matches('*').to_owned();
+    Arc::new(move |model: &str| {
+        let matched = model.strip_prefix(prefix.as_str()).unwrap_or(model);
+        templates
+            .iter()
+            .enumerate()
+            .map(|(index, template)| {
+                let mut target = template.target.clone();
+                target.model = template.target.model.replace('*', matched);
+                let provider = AnyProvider::build(&target, &http)?;
+                let id = format!("{model}#{index}");
+                Ok(Deployment::with_spec(
+                    &id,
+                    model,
+                    &target.model,
+                    template.spec.clone(),
+                    provider,
+                ))
+            })
+            .collect()
+    })
 }

@@ -296,3 +296,40 @@ async fn health_pings_every_deployment_on_demand() {
         "{down}"
     );
 }
+
+#[tokio::test]
+async fn a_wildcard_group_serves_any_model_of_its_provider() {
+    let mock = MockServer::start(MockOptions::default()).await.unwrap();
+    let config = format!(
+        "model_list:\n  - model_name: \"openai/*\"\n    litellm_params: {{model: \"openai/*\", api_base: \"{}\", api_key: k}}\ngeneral_settings:\n  master_key: {MASTER}\n",
+        mock.base_url()
+    );
+    let gateway = Gateway::start(&config);
+    for (model, status) in [
+        ("openai/gpt-4o-mini", 200),
+        ("openai/o4-mini", 200),
+        ("anthropic/claude", 404),
+    ] {
+        let body = json!({"model": model, "messages": [{"role": "user", "content": "hi"}]});
+        let response = http()
+            .post(format!("{}/v1/chat/completions", gateway.url))
+            .bearer_auth(MASTER)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), status, "{model}");
+        if status == 200 {
+            assert_eq!(
+                response.headers()["x-llm-model-id"],
+                format!("{model}#0").as_str()
+            );
+            let upstream = mock.requests().pop().unwrap();
+            assert_eq!(
+                upstream.body["model"],
+                model.trim_start_matches("openai/"),
+                "the upstream gets the matched model"
+            );
+        }
+    }
+}

@@ -7,6 +7,9 @@ use llm_types::Error;
 
 static CRYPTO: Once = Once::new();
 
+/// The pooled client adapters share (named here so callers need not depend on reqwest).
+pub type HttpClient = reqwest::Client;
+
 /// Builds the process's upstream HTTP client: pooled keep-alive connections, HTTP/2 where the
 /// upstream offers it, rustls with the `ring` provider and the platform's root certificates.
 ///

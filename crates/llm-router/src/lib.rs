@@ -24,6 +24,7 @@ mod settings;
 mod shared;
 mod state;
 mod strategy;
+mod wildcard;
 
 pub use breaker::{Admission, BreakerPolicy, SharedBreaker};
 pub use builder::RouterBuilder;
@@ -38,3 +39,4 @@ pub use settings::{
 pub use shared::{Attempt, LocalState, SharedState, Verdict, shared_state};
 pub use state::{DeploymentState, MinuteUsage, SharedSnapshot};
 pub use strategy::Strategy;
+pub use wildcard::WildcardFactory;

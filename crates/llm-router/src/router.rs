@@ -21,6 +21,7 @@ use crate::settings::{RequestOptions, RouterSettings};
 use crate::shared::{Attempt, LocalState, SharedState, Verdict, shared_state};
 use crate::state::DeploymentState;
 use crate::strategy::choose;
+use crate::wildcard::{Wildcard, WildcardFactory};
 
 /// A failed attempt on the way to an answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +49,7 @@ pub struct Routed<T, P: Provider = AnyProvider> {
 }
 
 struct ModelGroup<P: Provider> {
-    deployments: Vec<Arc<Deployment<P>>>,
+    deployments: Arc<Vec<Arc<Deployment<P>>>>,
 }
 
 /// Model groups built from a configuration; cheap to share behind an `Arc`.
@@ -59,6 +60,8 @@ pub struct Router<P: Provider = AnyProvider> {
     settings: RouterSettings,
     /// Where cooldowns, usage and latency live (in-process or Redis).
     state: Arc<dyn SharedState>,
+    /// `provider/*` patterns, most specific first.
+    wildcards: Vec<Wildcard<P>>,
     /// xorshift state for the strategies' random choices.
     rng: AtomicU64,
 }
@@ -87,19 +90,30 @@ impl<P: Provider> Router<P> {
         settings: RouterSettings,
         state: Arc<dyn SharedState>,
     ) -> Self {
-        let mut groups: HashMap<Arc<str>, ModelGroup<P>> = HashMap::new();
+        let mut lists: HashMap<Arc<str>, Vec<Arc<Deployment<P>>>> = HashMap::new();
         let mut names = Vec::new();
         for mut deployment in deployments {
             deployment.state = state.deployment(&deployment.id);
             let name = deployment.model_name.clone();
-            let group = groups.entry(name.clone()).or_insert_with(|| {
-                names.push(name);
-                ModelGroup {
-                    deployments: Vec::new(),
-                }
-            });
-            group.deployments.push(Arc::new(deployment));
+            lists
+                .entry(name.clone())
+                .or_insert_with(|| {
+                    names.push(name);
+                    Vec::new()
+                })
+                .push(Arc::new(deployment));
         }
+        let groups = lists
+            .into_iter()
+            .map(|(name, deployments)| {
+                (
+                    name,
+                    ModelGroup {
+                        deployments: Arc::new(deployments),
+                    },
+                )
+            })
+            .collect();
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0x9e37_79b9, |d| d.as_nanos() as u64);
@@ -108,8 +122,35 @@ impl<P: Provider> Router<P> {
             names,
             settings,
             state,
+            wildcards: Vec::new(),
             rng: AtomicU64::new(seed | 1),
         }
+    }
+
+    /// Adds a wildcard group: `pattern` (`anthropic/*`, or `*`) serves any model it matches
+    /// that no exact group serves, with deployments `factory` builds for that model.
+    pub fn with_wildcard(mut self, pattern: &str, factory: WildcardFactory<P>) -> Self {
+        self.names.push(Arc::from(pattern));
+        self.wildcards.push(Wildcard::new(pattern, factory));
+        // Most specific (longest prefix) first.
+        self.wildcards
+            .sort_by_key(|w| std::cmp::Reverse(w.pattern.len()));
+        self
+    }
+
+    /// The group serving `model`: an exact group, else the most specific wildcard's.
+    fn group(&self, model: &str) -> Result<Option<ModelGroup<P>>, Error> {
+        if let Some(group) = self.groups.get(model) {
+            return Ok(Some(ModelGroup {
+                deployments: group.deployments.clone(),
+            }));
+        }
+        let Some(wildcard) = self.wildcards.iter().find(|w| w.matches(model).is_some()) else {
+            return Ok(None);
+        };
+        let deployments =
+            wildcard.deployments(model, |d| d.state = self.state.deployment(&d.id))?;
+        Ok(Some(ModelGroup { deployments }))
     }
 
     /// Fixes the random sequence (tests of weighted choices).
@@ -270,7 +311,7 @@ impl<P: Provider> Router<P> {
         F: Fn(Arc<Deployment<P>>, R) -> Fut,
         Fut: Future<Output = Result<T, Error>>,
     {
-        if !self.groups.contains_key(model) {
+        if self.group(model)?.is_none() {
             return Err(self.not_found(model));
         }
         let work = self.route_groups(model, request, options, stream, prompt_tokens, call);
@@ -308,11 +349,11 @@ impl<P: Provider> Router<P> {
         let mut group_name = model.to_owned();
         loop {
             tried_groups.push(group_name.clone());
-            let outcome = match self.groups.get(group_name.as_str()) {
-                Some(group) => {
+            let outcome = match self.group(group_name.as_str()) {
+                Ok(Some(group)) => {
                     self.try_group(
                         &group_name,
-                        group,
+                        &group,
                         &request,
                         options,
                         stream,
@@ -322,7 +363,8 @@ impl<P: Provider> Router<P> {
                     )
                     .await
                 }
-                None => Err(self.not_found(&group_name)),
+                Ok(None) => Err(self.not_found(&group_name)),
+                Err(error) => Err(error),
             };
             match outcome {
                 Ok((value, deployment, retries)) => {

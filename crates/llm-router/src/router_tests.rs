@@ -588,3 +588,46 @@ async fn streams_and_embeddings_retry_before_anything_is_sent() {
     let router = Router::with_settings(vec![plain("g", "a", vec![upstream(504)])], one_retry());
     assert_eq!(router.embeddings(embed).await.unwrap().attempts, 2);
 }
+
+#[tokio::test]
+async fn wildcard_groups_serve_any_model_of_a_provider() {
+    let built = Arc::new(AtomicUsize::new(0));
+    let counter = built.clone();
+    let factory: crate::wildcard::WildcardFactory<Scripted> = Arc::new(move |model: &str| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Ok(vec![Deployment::new(
+            &format!("{model}#0"),
+            model,
+            model,
+            scripted("wild", vec![]),
+        )])
+    });
+    let router =
+        Router::new(vec![plain("prov/exact", "exact", vec![])]).with_wildcard("prov/*", factory);
+    // (requested model, served by)
+    let cases = [
+        ("prov/exact", Some("exact")),
+        ("prov/alpha", Some("prov/alpha#0")),
+        ("prov/beta", Some("prov/beta#0")),
+        ("prov/alpha", Some("prov/alpha#0")),
+        ("other/alpha", None),
+        ("prov/", None),
+    ];
+    for (model, served) in cases {
+        let outcome = router.chat(request(model)).await;
+        assert_eq!(
+            outcome.as_ref().ok().map(|r| r.deployment.id.to_string()),
+            served.map(str::to_owned),
+            "{model}"
+        );
+        if served.is_none() {
+            assert_eq!(outcome.unwrap_err().status(), 404);
+        }
+    }
+    assert_eq!(
+        built.load(Ordering::SeqCst),
+        2,
+        "adapters are built once per model"
+    );
+    assert!(router.model_names().any(|n| n == "prov/*"));
+}
