@@ -37,11 +37,16 @@ async fn setup() -> (MockServer, Gateway) {
     config.push_str(&format!(
         "  - model_name: tiny\n    litellm_params: {{model: openai/gpt-4o-mini, api_base: \"{base}\", api_key: k}}\n    model_info: {{max_input_tokens: 5}}\n"
     ));
+    let root = format!("http://{}", mock.addr());
+    config.push_str(&format!(
+        "  - model_name: long-upstream\n    litellm_params: {{model: anthropic/prompt-too-long, api_base: \"{root}\", api_key: k}}\n  - model_name: filtered\n    litellm_params: {{model: azure/content-filter, api_base: \"{root}\", api_key: k}}\n  - model_name: reset\n    litellm_params: {{model: openai/cut-2, api_base: \"{base}\", api_key: k}}\n"
+    ));
     config.push_str(&format!(
         "router_settings:
   num_retries: 1
-  fallbacks: [{{down: [backup]}}, {{limited: [backup]}}, {{garbled: [backup]}}, {{slow: [backup]}}, {{cut-early: [backup]}}]
-  context_window_fallbacks: [{{tiny: [big]}}]
+  fallbacks: [{{down: [backup]}}, {{limited: [backup]}}, {{garbled: [backup]}}, {{slow: [backup]}}, {{cut-early: [backup]}}, {{reset: [backup]}}]
+  context_window_fallbacks: [{{tiny: [big]}}, {{long-upstream: [big]}}]
+  content_policy_fallbacks: [{{filtered: [backup]}}]
 general_settings:
   master_key: {MASTER}
 "

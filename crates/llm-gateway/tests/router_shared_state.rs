@@ -199,4 +199,18 @@ async fn an_unreachable_redis_leaves_requests_answered_on_local_state() {
             "gpt-4o-mini"
         ]
     );
+    // And readiness says the shared state is failing.
+    let ready: serde_json::Value = http()
+        .get(format!("{}/health/readiness", gateway.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["router_state"]["backend"], "redis", "{ready}");
+    assert!(
+        ready["router_state"]["errors"].as_u64().unwrap() > 0,
+        "{ready}"
+    );
 }

@@ -14,10 +14,14 @@ pub async fn liveliness() -> Json<&'static str> {
 
 /// The gateway has a configuration loaded and can serve.
 pub async fn readiness(State(app): State<Arc<AppState>>) -> Json<Value> {
-    let models = app.router.load().model_names().count();
+    let router = app.router.load();
+    let state = router.shared_state();
     Json(json!({
         "status": "healthy",
-        "models": models,
+        "models": router.model_names().count(),
         "version": env!("CARGO_PKG_VERSION"),
+        // Failed operations of the shared router state (Redis): while it fails the router
+        // runs on local state, and this count says so.
+        "router_state": {"backend": state.name(), "errors": state.errors()},
     }))
 }
