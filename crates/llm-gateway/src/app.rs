@@ -4,7 +4,7 @@ use arc_swap::ArcSwap;
 use llm_policy::MasterKey;
 use llm_providers::AnyProvider;
 use llm_providers::http_client::{HttpClient, build_http_client};
-use llm_router::{Deployment, Router, WildcardFactory};
+use llm_router::{Deployment, DeploymentSpec, Router, WildcardFactory};
 use llm_types::Error;
 use std::sync::Arc;
 
@@ -61,11 +61,12 @@ pub fn build_router(config: &GatewayConfig) -> Result<Router, Error> {
             e.message = format!("model `{}`: {}", d.model_name, e.message).into();
             e
         })?;
+        let spec = with_catalog_prices(d.spec.clone(), &d.target.model);
         deployments.push(Deployment::with_spec(
             &id,
             &d.model_name,
             &d.target.model,
-            d.spec.clone(),
+            spec,
             provider,
         ));
     }
@@ -89,6 +90,21 @@ pub fn build_router(config: &GatewayConfig) -> Result<Router, Error> {
     Ok(router)
 }
 
+/// Fills a deployment's prices from the model catalog when the config gives none, so
+/// `cost-based-routing` works without `model_info`. (The context window is not filled: a
+/// pre-call refusal must rest on what the user configured, not on an estimate against a
+/// table.) Prices here only rank deployments; spend is computed in integers elsewhere.
+fn with_catalog_prices(mut spec: DeploymentSpec, model: &str) -> DeploymentSpec {
+    if spec.price_per_token.is_none()
+        && let Some(info) = llm_types::catalog::lookup(model)
+        && let (Some(input), Some(output)) = (info.prices.input, info.prices.output)
+    {
+        // TokenPrice counts 10^-15 dollars a token.
+        spec.price_per_token = Some((input.0 as f64 / 1e15, output.0 as f64 / 1e15));
+    }
+    spec
+}
+
 /// Builds the deployments of one concrete model of a wildcard group (`anthropic/*` asked for
 /// `anthropic/claude-3-5-haiku`): each template's `*` in `litellm_params.model` becomes the
 /// part of the requested model the pattern's `*` matched.
@@ -108,14 +124,44 @@ fn wildcard_factory(
                 target.model = template.target.model.replace('*', matched);
                 let provider = AnyProvider::build(&target, &http)?;
                 let id = format!("{model}#{index}");
+                let spec = with_catalog_prices(template.spec.clone(), &target.model);
                 Ok(Deployment::with_spec(
                     &id,
                     model,
                     &target.model,
-                    template.spec.clone(),
+                    spec,
                     provider,
                 ))
             })
             .collect()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prices_come_from_the_config_or_the_catalog() {
+        let configured = DeploymentSpec {
+            price_per_token: Some((1.0, 2.0)),
+            ..DeploymentSpec::default()
+        };
+        let cases = [
+            (configured, "openai/gpt-4o", Some((1.0, 2.0))),
+            (
+                DeploymentSpec::default(),
+                "openai/gpt-4o",
+                Some((2.5e-6, 1e-5)),
+            ),
+            (DeploymentSpec::default(), "mock/demo", None),
+        ];
+        for (spec, model, expected) in cases {
+            assert_eq!(
+                with_catalog_prices(spec, model).price_per_token,
+                expected,
+                "{model}"
+            );
+        }
+    }
 }
