@@ -105,14 +105,15 @@ async fn fault_scenarios_end_in_an_answer_or_a_clear_error() {
             Some("2"),
             Some("1"),
         ),
+        // Cut after the role chunk but before any token: nothing was said, so it fails over.
         (
             "cut-early",
             true,
             "hi",
             200,
-            Some("cut-early#0"),
-            Some("0"),
-            Some("0"),
+            Some("backup#0"),
+            Some("2"),
+            Some("1"),
         ),
         (
             "slow",

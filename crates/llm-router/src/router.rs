@@ -232,18 +232,8 @@ impl<P: Provider> Router<P> {
                 true,
                 prompt_tokens,
                 |d, r| async move {
-                    let mut stream = d.provider.chat_stream(r).await?;
-                    match stream.next().await {
-                        Some(Ok(first)) => Ok(Box::pin(
-                            stream::once(async move { Ok(first) }).chain(stream),
-                        ) as ChatStream),
-                        Some(Err(error)) => Err(error),
-                        None => Err(Error::upstream(
-                            ErrorKind::UpstreamBadResponse,
-                            Some(200),
-                            "the upstream sent an empty stream",
-                        )),
-                    }
+                    let stream = d.provider.chat_stream(r).await?;
+                    first_token(stream).await
                 },
             )
             .await?;
@@ -679,6 +669,42 @@ impl<P: Provider> Router<P> {
     /// Uniform in [0, 1).
     fn next_random(&self) -> f64 {
         (self.next_random_bits() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Waits for a stream's first token: chunks before it (the role announcement, empty deltas)
+/// are held back, so a stream that fails before saying anything is a failed attempt that
+/// retries and falls back, and the latency recorded is time to first token.
+async fn first_token(mut stream: ChatStream) -> Result<ChatStream, Error> {
+    let mut held = Vec::new();
+    loop {
+        match stream.next().await {
+            Some(Ok(chunk)) => {
+                let says_something = chunk.usage.is_some()
+                    || chunk.choices.iter().any(|c| {
+                        c.finish_reason.is_some()
+                            || c.delta.content.as_deref().is_some_and(|t| !t.is_empty())
+                            || c.delta.tool_calls.is_some()
+                            || c.delta.refusal.is_some()
+                            || c.delta.reasoning_content.is_some()
+                            || c.delta.function_call.is_some()
+                    });
+                held.push(Ok(chunk));
+                if says_something {
+                    return Ok(Box::pin(stream::iter(held).chain(stream)));
+                }
+            }
+            Some(Err(error)) => return Err(error),
+            None if held.is_empty() => {
+                return Err(Error::upstream(
+                    ErrorKind::UpstreamBadResponse,
+                    Some(200),
+                    "the upstream sent an empty stream",
+                ));
+            }
+            // A stream that ended cleanly without a token (an empty answer) is still an answer.
+            None => return Ok(Box::pin(stream::iter(held))),
+        }
     }
 }
 
