@@ -361,3 +361,31 @@ fn check_config_exit_codes_and_paths() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_response_cost_is_priced_from_the_catalog() {
+    let (_mock, gateway) = setup().await;
+    let (status, headers, text) = post(&gateway, "/v1/chat/completions", chat("ok", false)).await;
+    assert_eq!(status, 200, "{text}");
+    let body: Value = serde_json::from_str(&text).unwrap();
+    let usage: llm_types::Usage = serde_json::from_value(body["usage"].clone()).unwrap();
+    let expected = llm_types::catalog::lookup("openai/gpt-4o-mini")
+        .unwrap()
+        .cost(&usage);
+    assert!(expected.0 > 0);
+    assert_eq!(
+        headers["x-llm-response-cost"],
+        expected.to_decimal_string().as_str()
+    );
+    // A model the catalog does not know gets no cost header rather than a wrong one.
+    let unknown =
+        Gateway::start("model_list:\n  - model_name: m\n    litellm_params: {model: mock/m}\n");
+    let response = http()
+        .post(format!("{}/v1/chat/completions", unknown.url))
+        .body(chat("m", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers().get("x-llm-response-cost").is_none());
+}

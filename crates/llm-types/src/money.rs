@@ -61,6 +61,14 @@ impl NanoDollars {
     }
 }
 
+impl NanoDollars {
+    /// Dollars as a plain decimal with nine places (`0.000002500`), for headers and JSON.
+    pub fn to_decimal_string(self) -> String {
+        let text = self.to_string();
+        text.replacen('$', "", 1)
+    }
+}
+
 impl fmt::Display for NanoDollars {
     /// Dollars with all nine decimals, e.g. `$0.000002500`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -107,5 +115,7 @@ mod tests {
         assert_eq!(NanoDollars::per_token(price, 1000), NanoDollars(2_500_000));
         assert_eq!(NanoDollars(2_500_000).to_string(), "$0.002500000");
         assert_eq!(NanoDollars(-1).to_string(), "-$0.000000001");
+        assert_eq!(NanoDollars(2_500_000).to_decimal_string(), "0.002500000");
+        assert_eq!(NanoDollars(-1).to_decimal_string(), "-0.000000001");
     }
 }

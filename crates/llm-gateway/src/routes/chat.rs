@@ -25,7 +25,8 @@ pub async fn chat_completions(
         stream(&router, request, &context).await
     } else {
         router.chat(request).await.map(|routed| {
-            let info = RouteInfo::of(&routed);
+            let info = RouteInfo::of(&routed)
+                .with_cost(&routed.deployment.target_model, routed.value.usage.as_ref());
             info.apply(Json(routed.value).into_response())
         })
     };

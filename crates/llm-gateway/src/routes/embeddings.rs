@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use llm_types::{EmbeddingsRequest, Error};
+use llm_types::{EmbeddingsRequest, Error, Usage};
 
 use super::headers::RouteInfo;
 use std::sync::Arc;
@@ -23,7 +23,8 @@ pub async fn embeddings(
     let outcome = app.router.load().embeddings(request).await;
     log_outcome(&context, &model, outcome.as_ref().err());
     outcome.map(|routed| {
-        let info = RouteInfo::of(&routed);
+        let usage = Usage::new(routed.value.usage.prompt_tokens, 0);
+        let info = RouteInfo::of(&routed).with_cost(&routed.deployment.target_model, Some(&usage));
         info.apply(Json(routed.value).into_response())
     })
 }
