@@ -13,15 +13,13 @@ use std::convert::Infallible;
 
 const DONE: &[u8] = b"data: [DONE]\n\n";
 
-/// An SSE response streaming `first` (already received) and then the rest of `rest`.
+/// An SSE response streaming `chunks`.
 pub fn sse_response(
-    first: Result<ChatCompletionChunk, Error>,
-    rest: ChatStream,
+    chunks: ChatStream,
     show_usage: bool,
     request_id: std::sync::Arc<str>,
 ) -> Response {
-    let events = stream::once(async move { first }).chain(rest);
-    let body = Body::from_stream(sse_frames(events, show_usage, request_id));
+    let body = Body::from_stream(sse_frames(chunks, show_usage, request_id));
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(

@@ -3,8 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use futures_util::StreamExt;
-use llm_types::{ChatCompletionRequest, Error, ErrorKind};
+use llm_types::{ChatCompletionRequest, Error};
 use std::sync::Arc;
 
 use super::headers::RouteInfo;
@@ -42,18 +41,9 @@ async fn stream(
     let show_usage = request.wants_stream_usage();
     let routed = router.chat_stream(request).await?;
     let info = RouteInfo::of(&routed);
-    let mut stream = routed.value;
-    // Wait for the first chunk before answering 200: a stream that fails at once gets a
-    // proper HTTP error instead of a 200 carrying an error event.
-    match stream.next().await {
-        Some(Err(error)) => Err(error),
-        None => Err(Error::upstream(
-            ErrorKind::UpstreamBadResponse,
-            Some(200),
-            "the upstream sent an empty stream",
-        )),
-        Some(first) => Ok(info.apply(sse_response(first, stream, show_usage, context.id.clone()))),
-    }
+    // The router only returns a stream once its first token arrived (earlier failures were
+    // retried or fell back), so answering 200 here never hides an immediate failure.
+    Ok(info.apply(sse_response(routed.value, show_usage, context.id.clone())))
 }
 
 /// One line per request; never the body, never a key.
