@@ -1,7 +1,7 @@
 //! The built stage of configuration: adapters, HTTP client and router, shared by all requests.
 
 use arc_swap::ArcSwap;
-use llm_policy::MasterKey;
+use llm_policy::{Policy, PolicySettings};
 use llm_providers::AnyProvider;
 use llm_providers::http_client::{HttpClient, build_http_client};
 use llm_router::{Deployment, DeploymentSpec, Router, WildcardFactory};
@@ -9,31 +9,81 @@ use llm_types::Error;
 use std::sync::Arc;
 
 use crate::config::{DeploymentConfig, GatewayConfig};
+use crate::prices::PriceBook;
 
-/// State every handler shares. The router sits behind an `ArcSwap` so a reload can swap it
-/// without disturbing requests in flight.
+/// The SQLite file and the journal directory, in the data directory, by default.
+pub const DEFAULT_DATABASE_FILE: &str = "llm-gateway.db";
+pub const JOURNAL_DIR: &str = "llm-gateway-journal";
+
+/// State every handler shares. The router and its prices sit behind `ArcSwap`s so a reload
+/// can swap them without disturbing requests in flight.
 pub struct AppState {
     pub router: ArcSwap<Router>,
-    pub master_key: Option<MasterKey>,
+    pub prices: ArcSwap<PriceBook>,
+    /// Keys, budgets, limits and spend.
+    pub policy: Arc<Policy>,
     pub max_request_bytes: usize,
     /// UNIX seconds at start, for `created` in the models list.
     pub started: u64,
 }
 
 impl AppState {
-    /// Builds every deployment's adapter once, sharing one pooled HTTP client.
-    pub fn build(config: &GatewayConfig) -> Result<Arc<AppState>, Error> {
+    /// Builds every deployment's adapter once, sharing one pooled HTTP client, and opens the
+    /// policy store (migrating it and replaying the spend journal).
+    pub async fn build(config: &GatewayConfig) -> Result<Arc<AppState>, String> {
+        let (router, prices) = build_router(config).map_err(|e| e.message.to_string())?;
+        let policy = Policy::open(policy_settings(config)).await?;
         Ok(Arc::new(AppState {
-            router: ArcSwap::from_pointee(build_router(config)?),
-            master_key: config.server.master_key.as_deref().map(MasterKey::new),
+            router: ArcSwap::from_pointee(router),
+            prices: ArcSwap::from_pointee(prices),
+            policy: Arc::new(policy),
             max_request_bytes: config.server.max_request_bytes,
             started: llm_types::unix_now(),
         }))
     }
 }
 
-/// The router for a configuration (every deployment's adapter prebuilt).
-pub fn build_router(config: &GatewayConfig) -> Result<Router, Error> {
+/// Where the policy keeps its data: `database_url`, else a SQLite file in the data directory
+/// (the config file's directory unless `data_dir` says otherwise), and the spend journal
+/// beside it.
+pub fn policy_settings(config: &GatewayConfig) -> PolicySettings {
+    let policy = &config.policy;
+    let data_dir = policy.data_dir.clone().unwrap_or_else(|| ".".into());
+    let database_url = policy.database_url.clone().unwrap_or_else(|| {
+        format!(
+            "sqlite://{}",
+            data_dir.join(DEFAULT_DATABASE_FILE).display()
+        )
+    });
+    PolicySettings {
+        database_url,
+        master_key: config.server.master_key.clone(),
+        journal_dir: (!policy.disable_spend_logs).then(|| data_dir.join(JOURNAL_DIR)),
+        redis: config
+            .router
+            .redis
+            .as_ref()
+            .map(|redis| (redis.url.clone(), policy_key_prefix(&redis.key_prefix))),
+        fail_closed: policy.fail_closed,
+        max_budget: policy.max_budget,
+        budget_duration: policy
+            .budget_duration
+            .as_deref()
+            .and_then(llm_policy::period::parse_duration),
+    }
+}
+
+/// The policy's Redis keys beside the router's: `llmgw:router:` becomes `llmgw:policy:`.
+fn policy_key_prefix(router_prefix: &str) -> String {
+    match router_prefix.strip_suffix("router:") {
+        Some(base) => format!("{base}policy:"),
+        None => format!("{router_prefix}policy:"),
+    }
+}
+
+/// The router for a configuration (every deployment's adapter prebuilt) and its prices.
+pub fn build_router(config: &GatewayConfig) -> Result<(Router, PriceBook), Error> {
+    let mut prices = PriceBook::default();
     let http = build_http_client()?;
     let mut per_group = std::collections::HashMap::<&str, usize>::new();
     let mut deployments = Vec::new();
@@ -62,6 +112,7 @@ pub fn build_router(config: &GatewayConfig) -> Result<Router, Error> {
             e
         })?;
         let spec = with_catalog_prices(d.spec.clone(), &d.target.model);
+        prices.insert(&id, &d.model_name, &d.prices, &d.target.model);
         deployments.push(Deployment::with_spec(
             &id,
             &d.model_name,
@@ -87,7 +138,7 @@ pub fn build_router(config: &GatewayConfig) -> Result<Router, Error> {
             wildcard_factory(&pattern, templates, http.clone()),
         );
     }
-    Ok(router)
+    Ok((router, prices))
 }
 
 /// Fills a deployment's prices from the model catalog when the config gives none, so

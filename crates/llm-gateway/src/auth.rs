@@ -1,9 +1,11 @@
-//! Authentication of LLM routes: `Authorization: Bearer <key>` or `x-api-key: <key>`.
+//! Authentication: `Authorization: Bearer <key>` or `x-api-key: <key>`, the master key or a
+//! virtual key (from the policy's key cache), and a key's `allowed_routes`.
 
 use axum::extract::{Request, State};
 use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use llm_types::{Error, ErrorKind, ErrorOrigin};
 use std::sync::Arc;
 
 use crate::app::AppState;
@@ -26,21 +28,50 @@ pub fn presented_key(headers: &HeaderMap) -> Option<&str> {
     })
 }
 
-/// Middleware: refuses the request with 401 unless the caller is allowed.
+/// Middleware: refuses the request with 401 unless the caller is allowed, and with 403 when a
+/// virtual key may not use this route.
 pub async fn require_key(
     State(app): State<Arc<AppState>>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    match llm_policy::authorize(app.master_key.as_ref(), presented_key(request.headers())) {
-        Ok(caller) => {
-            if let Some(context) = request.extensions_mut().get_mut::<RequestContext>() {
-                context.caller = caller;
-            }
-            next.run(request).await
-        }
-        Err(error) => error.into_response(),
+    let caller = match app
+        .policy
+        .authenticate(presented_key(request.headers()))
+        .await
+    {
+        Ok(caller) => caller,
+        Err(error) => return error.into_response(),
+    };
+    if let Some(principal) = caller.principal()
+        && !route_allowed(&principal.key.allowed_routes, request.uri().path())
+    {
+        return Error::new(
+            ErrorKind::PermissionDenied,
+            ErrorOrigin::Client,
+            format!("this key may not call `{}`", request.uri().path()),
+        )
+        .with_code("route_not_allowed")
+        .into_response();
     }
+    if let Some(context) = request.extensions_mut().get_mut::<RequestContext>() {
+        context.caller = caller;
+    }
+    next.run(request).await
+}
+
+/// A key's `allowed_routes` (LiteLLM): empty allows every route; `/chat/completions` also
+/// allows `/v1/chat/completions`; a trailing `*` allows a prefix.
+pub fn route_allowed(allowed: &[String], path: &str) -> bool {
+    let unversioned = path.strip_prefix("/v1").unwrap_or(path);
+    allowed.is_empty()
+        || allowed.iter().any(|route| {
+            let route = route.strip_prefix("/v1").unwrap_or(route);
+            match route.strip_suffix('*') {
+                Some(prefix) => unversioned.starts_with(prefix),
+                None => unversioned == route,
+            }
+        })
 }
 
 #[cfg(test)]
@@ -66,6 +97,27 @@ mod tests {
                 headers.insert(*name, value.parse().unwrap());
             }
             assert_eq!(presented_key(&headers), expected, "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn allowed_routes_match_with_or_without_v1() {
+        let cases: &[(&[&str], &str, bool)] = &[
+            (&[], "/v1/chat/completions", true),
+            (&["/chat/completions"], "/v1/chat/completions", true),
+            (&["/chat/completions"], "/chat/completions", true),
+            (&["/v1/chat/completions"], "/chat/completions", true),
+            (&["/chat/completions"], "/v1/embeddings", false),
+            (&["/key/*"], "/key/info", true),
+            (&["/key/*"], "/team/info", false),
+        ];
+        for (allowed, path, expected) in cases {
+            let allowed: Vec<String> = allowed.iter().map(|s| s.to_string()).collect();
+            assert_eq!(
+                route_allowed(&allowed, path),
+                *expected,
+                "{allowed:?} {path}"
+            );
         }
     }
 }

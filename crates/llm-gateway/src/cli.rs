@@ -1,5 +1,7 @@
 //! The command line: `llm-gateway [--config FILE] [--host H] [--port N]` serves;
-//! `llm-gateway check-config FILE [--strict]` validates a configuration and exits.
+//! `llm-gateway check-config FILE [--strict]` validates a configuration and exits;
+//! `llm-gateway migrate [--config FILE]` applies the database migrations and exits;
+//! `llm-gateway keys create|list|revoke` manages virtual keys through a running gateway.
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -39,6 +41,15 @@ enum Command {
         #[arg(long)]
         strict: bool,
     },
+    /// Create, list or revoke virtual keys through a running gateway's admin API.
+    Keys(crate::cli_keys::KeysArgs),
+    /// Apply the database migrations (the server also applies them at start) and exit.
+    Migrate {
+        /// Configuration file naming the database (`general_settings.database_url`, or the
+        /// SQLite file beside it); `DATABASE_URL` overrides it.
+        #[arg(long, short = 'c', env = "LLM_GATEWAY_CONFIG")]
+        config: Option<PathBuf>,
+    },
 }
 
 /// Entry point of the binary.
@@ -46,6 +57,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::CheckConfig { file, strict }) => check_config(&file, strict),
+        Some(Command::Migrate { config }) => migrate(config.as_deref()),
+        Some(Command::Keys(args)) => crate::cli_keys::run(args),
         None => serve(cli),
     }
 }
@@ -60,9 +73,10 @@ fn check_config(file: &std::path::Path, strict: bool) -> ExitCode {
     }
 }
 
-fn serve(cli: Cli) -> ExitCode {
-    init_logging(&cli.log_format);
-    let (config, report) = match &cli.config {
+/// Loads the configuration at `path` (or the demo) and places the data directory: relative
+/// to the config file's directory, the config file's directory by default.
+fn load(path: Option<&std::path::Path>) -> Option<GatewayConfig> {
+    let (config, report) = match path {
         Some(path) => config::load_file(path),
         None => {
             tracing::warn!(
@@ -71,7 +85,64 @@ fn serve(cli: Cli) -> ExitCode {
             config::load_str(config::DEMO_CONFIG)
         }
     };
-    let Some(mut config) = usable(config, &report) else {
+    let mut config = usable(config, &report)?;
+    let base = path
+        .and_then(|p| p.parent())
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), PathBuf::from);
+    config.policy.data_dir = Some(match config.policy.data_dir.take() {
+        Some(dir) if dir.is_relative() => base.join(dir),
+        Some(dir) => dir,
+        None => base,
+    });
+    Some(config)
+}
+
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => Some(runtime),
+        Err(error) => {
+            output::fatal(&format!("cannot start the async runtime: {error}"));
+            None
+        }
+    }
+}
+
+fn migrate(path: Option<&std::path::Path>) -> ExitCode {
+    init_logging("pretty");
+    let Some(config) = load(path) else {
+        return ExitCode::FAILURE;
+    };
+    let Some(runtime) = runtime() else {
+        return ExitCode::FAILURE;
+    };
+    let settings = crate::app::policy_settings(&config);
+    let result = runtime.block_on(async {
+        let store = llm_policy::store::Store::connect(&settings.database_url)
+            .await
+            .map_err(|e| e.to_string())?;
+        store.migrate().await.map_err(|e| e.to_string())?;
+        store.close().await;
+        Ok::<_, String>(())
+    });
+    match result {
+        Ok(()) => {
+            output::migrated(&llm_policy::store::redact_url(&settings.database_url));
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            output::fatal(&format!("migration failed: {error}"));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(cli: Cli) -> ExitCode {
+    init_logging(&cli.log_format);
+    let Some(mut config) = load(cli.config.as_deref()) else {
         return ExitCode::FAILURE;
     };
     if let Some(host) = cli.host {
@@ -80,15 +151,8 @@ fn serve(cli: Cli) -> ExitCode {
     if let Some(port) = cli.port {
         config.server.port = port;
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            output::fatal(&format!("cannot start the async runtime: {error}"));
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = runtime() else {
+        return ExitCode::FAILURE;
     };
     match runtime.block_on(server::run(config)) {
         Ok(()) => ExitCode::SUCCESS,

@@ -8,10 +8,13 @@
 pub mod app;
 pub mod auth;
 pub mod cli;
+pub mod cli_keys;
 pub mod config;
 pub mod context;
 pub mod extract;
+pub mod metering;
 pub mod output;
+pub mod prices;
 pub mod routes;
 pub mod server;
 pub mod stream;

@@ -15,6 +15,19 @@ pub fn listening(addr: SocketAddr) {
     let _ = stdout.flush();
 }
 
+/// `migrate` succeeded.
+pub fn migrated(database: &str) {
+    println!("migrations applied to {database}");
+}
+
+/// A JSON answer (the `keys` subcommands), pretty-printed.
+pub fn json(value: &serde_json::Value) {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => println!("{text}"),
+        Err(_) => println!("{value}"),
+    }
+}
+
 /// A fatal error, on stderr.
 pub fn fatal(message: &str) {
     eprintln!("llm-gateway: {message}");

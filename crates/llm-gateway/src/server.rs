@@ -12,9 +12,14 @@ use crate::{output, routes};
 /// How long in-flight requests and streams may take to finish after SIGTERM/SIGINT.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long the spend journal may take to reach SQL at shutdown (what remains is shipped
+/// at the next start).
+const JOURNAL_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Serves `config` until SIGTERM or SIGINT, then drains in-flight requests.
 pub async fn run(config: GatewayConfig) -> Result<(), String> {
-    let app = AppState::build(&config).map_err(|e| e.message.to_string())?;
+    let app = AppState::build(&config).await?;
+    let policy = app.policy.clone();
     let address = format!("{}:{}", config.server.host, config.server.port);
     let listener = TcpListener::bind(&address)
         .await
@@ -43,6 +48,12 @@ pub async fn run(config: GatewayConfig) -> Result<(), String> {
     tokio::select! {
         result = server => result.map_err(|e| format!("server error: {e}"))?,
         () = drained => tracing::warn!("drain timeout reached; closing remaining connections"),
+    }
+    if !policy.flush(JOURNAL_FLUSH_TIMEOUT).await {
+        tracing::warn!(
+            backlog = policy.journal_backlog(),
+            "spend journal not fully shipped; the next start ships the rest"
+        );
     }
     tracing::info!("llm-gateway stopped");
     Ok(())

@@ -1,8 +1,27 @@
-//! Access policy of llm-gateway: who may call, and (in later increments) how much they may
-//! spend and how fast. Never names a provider.
+//! Access policy of llm-gateway: who may call, how much they may spend and how fast, and what
+//! they spent. Never names a provider.
 //!
-//! Today: the master key (`general_settings.master_key`), checked in constant time.
+//! - [`policy`]: the facade the gateway holds ([`Policy`]): authentication from the key
+//!   cache, admission, settlement.
+//! - [`master_key`]: the administrator's key, checked in constant time.
+//! - [`keys`], [`records`], [`store`]: virtual keys (stored hashed), users, teams and the
+//!   spend log in SQLite or PostgreSQL.
+//! - [`limits`]: rate limits and budget reservations, in-process or in Redis.
+//! - [`journal`]: the append-only spend journal and its shipper to SQL.
+//! - [`admin`]: the admin API's operations (LiteLLM's `/key/*`, `/user/*`, `/team/*`,
+//!   `/spend/*` shapes) over the store.
+//! - [`period`]: budget periods.
 
 mod master_key;
 
-pub use master_key::{Caller, MasterKey, authorize};
+pub mod admin;
+pub mod journal;
+pub mod keys;
+pub mod limits;
+pub mod period;
+pub mod policy;
+pub mod records;
+pub mod store;
+
+pub use master_key::{MasterKey, Presented, classify};
+pub use policy::{Admission, Caller, Outcome, Policy, PolicySettings, Principal};

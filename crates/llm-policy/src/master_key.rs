@@ -25,30 +25,36 @@ impl fmt::Debug for MasterKey {
     }
 }
 
-/// Who is calling.
+/// What a presented key is, before any virtual key is looked up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Caller {
-    /// No key is configured: the gateway is open (the offline demo, a private network).
-    Anonymous,
+pub enum Presented<'a> {
+    /// No master key is configured: the gateway is open (the offline demo, a private network).
+    Open,
     /// The caller presented the master key.
     Master,
+    /// Some other key: a virtual key, if the store knows it.
+    Other(&'a str),
 }
 
-/// Decides whether a request with `presented` (the bearer token or `x-api-key`) may proceed.
-pub fn authorize(master: Option<&MasterKey>, presented: Option<&str>) -> Result<Caller, Error> {
+/// Sorts `presented` (the bearer token or `x-api-key`): open gateway, master key, or a key
+/// to look up. A missing key is refused here.
+pub fn classify<'a>(
+    master: Option<&MasterKey>,
+    presented: Option<&'a str>,
+) -> Result<Presented<'a>, Error> {
     let Some(master) = master else {
-        return Ok(Caller::Anonymous);
+        return Ok(Presented::Open);
     };
     match presented {
         None | Some("") => Err(unauthorized(
             "missing API key: send `Authorization: Bearer <key>` or `x-api-key: <key>`",
         )),
-        Some(key) if master.matches(key) => Ok(Caller::Master),
-        Some(_) => Err(unauthorized("invalid API key")),
+        Some(key) if master.matches(key) => Ok(Presented::Master),
+        Some(key) => Ok(Presented::Other(key)),
     }
 }
 
-fn unauthorized(message: &'static str) -> Error {
+pub(crate) fn unauthorized(message: &'static str) -> Error {
     Error::new(ErrorKind::Authentication, ErrorOrigin::Client, message).with_code("invalid_api_key")
 }
 
@@ -57,19 +63,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn authorizes_by_master_key() {
+    fn sorts_keys_by_the_master_key() {
         let master = MasterKey::new("sk-master-1234");
         let cases = [
-            (None, None, Ok(Caller::Anonymous)),
-            (None, Some("anything"), Ok(Caller::Anonymous)),
-            (Some(&master), Some("sk-master-1234"), Ok(Caller::Master)),
-            (Some(&master), Some("sk-master-1235"), Err(401)),
-            (Some(&master), Some("sk-master-12345"), Err(401)),
+            (None, None, Ok(Presented::Open)),
+            (None, Some("anything"), Ok(Presented::Open)),
+            (Some(&master), Some("sk-master-1234"), Ok(Presented::Master)),
+            (
+                Some(&master),
+                Some("sk-master-1235"),
+                Ok(Presented::Other("sk-master-1235")),
+            ),
+            (
+                Some(&master),
+                Some("sk-master-12345"),
+                Ok(Presented::Other("sk-master-12345")),
+            ),
             (Some(&master), Some(""), Err(401)),
             (Some(&master), None, Err(401)),
         ];
         for (configured, presented, expected) in cases {
-            let got = authorize(configured, presented).map_err(|e| e.status());
+            let got = classify(configured, presented).map_err(|e| e.status());
             assert_eq!(got, expected, "{presented:?}");
         }
         assert!(!format!("{master:?}").contains("1234"));

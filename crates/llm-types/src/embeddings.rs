@@ -20,6 +20,18 @@ pub struct EmbeddingsRequest {
 }
 
 impl EmbeddingsRequest {
+    /// A cheap estimate of the input's tokens (four characters a token; token ids count as
+    /// themselves), for budget reservations.
+    pub fn estimate_input_tokens(&self) -> u64 {
+        let tokens = match &self.input {
+            EmbeddingInput::Text(text) => text.len().div_ceil(4),
+            EmbeddingInput::Texts(texts) => texts.iter().map(|t| t.len().div_ceil(4)).sum(),
+            EmbeddingInput::Tokens(ids) => ids.len(),
+            EmbeddingInput::TokenBatches(batches) => batches.iter().map(Vec::len).sum(),
+        };
+        tokens as u64
+    }
+
     /// Checks the rules serde cannot express.
     pub fn validate(&self) -> Result<(), Error> {
         if self.model.is_empty() {

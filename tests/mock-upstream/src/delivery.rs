@@ -69,10 +69,12 @@ pub(crate) fn json(body: &Value, fault: Fault, shutdown: &Shutdown) -> Response 
                 Fault::Cut(_) => Tail::Abort,
                 _ => Tail::Stall(shutdown.clone()),
             };
-            let body = frames_body(vec![Bytes::from(bytes)], None, tail);
+            let body = frames_body(vec![Bytes::from(bytes)], None, None, tail);
             ([(header::CONTENT_TYPE, "application/json")], body).into_response()
         }
-        Fault::None | Fault::Error(_) | Fault::Hang => axum::Json(body).into_response(),
+        Fault::None | Fault::Error(_) | Fault::Hang | Fault::Drip(_) => {
+            axum::Json(body).into_response()
+        }
     }
 }
 
@@ -87,7 +89,13 @@ pub(crate) fn sse(
         Fault::Garbage => (vec![Bytes::from_static(GARBAGE_SSE.as_bytes())], Tail::End),
         Fault::Cut(k) => (transcript.prefix(k).to_vec(), Tail::Abort),
         Fault::StallAfter(k) => (transcript.prefix(k).to_vec(), Tail::Stall(shutdown.clone())),
-        Fault::None | Fault::Error(_) | Fault::Hang => (transcript.frames, Tail::End),
+        Fault::None | Fault::Error(_) | Fault::Hang | Fault::Drip(_) => {
+            (transcript.frames, Tail::End)
+        }
+    };
+    let drip = match fault {
+        Fault::Drip(ms) => Some((Duration::from_millis(ms), shutdown.clone())),
+        _ => None,
     };
     let delay = delay.map(|d| (d, shutdown.clone()));
     let mut response = (
@@ -95,7 +103,7 @@ pub(crate) fn sse(
             (header::CONTENT_TYPE, "text/event-stream"),
             (header::CACHE_CONTROL, "no-cache"),
         ],
-        frames_body(frames, delay, tail),
+        frames_body(frames, delay, drip, tail),
     )
         .into_response();
     if fault == Fault::Garbage {
@@ -107,7 +115,12 @@ pub(crate) fn sse(
     response
 }
 
-fn frames_body(frames: Vec<Bytes>, delay: Option<(Duration, Shutdown)>, tail: Tail) -> Body {
+fn frames_body(
+    frames: Vec<Bytes>,
+    delay: Option<(Duration, Shutdown)>,
+    drip: Option<(Duration, Shutdown)>,
+    tail: Tail,
+) -> Body {
     let pause = stream::once(async move {
         if let Some((delay, shutdown)) = delay {
             shutdown.pause(Some(delay)).await;
@@ -129,11 +142,16 @@ fn frames_body(frames: Vec<Bytes>, delay: Option<(Duration, Shutdown)>, tail: Ta
         })
         .boxed(),
     };
-    Body::from_stream(
-        pause
-            .chain(stream::iter(frames.into_iter().map(Ok)))
-            .chain(tail),
-    )
+    let frames = stream::iter(frames).then(move |frame| {
+        let drip = drip.clone();
+        async move {
+            if let Some((every, shutdown)) = drip {
+                shutdown.pause(Some(every)).await;
+            }
+            Ok(frame)
+        }
+    });
+    Body::from_stream(pause.chain(frames).chain(tail))
 }
 
 fn cut() -> io::Error {

@@ -20,6 +20,8 @@ pub(crate) enum Fault {
     Cut(usize),
     Hang,
     StallAfter(usize),
+    /// Streamed: every frame after this many milliseconds (a slow generator).
+    Drip(u64),
 }
 
 impl Script {
@@ -65,6 +67,8 @@ fn parse_fault(model: &str) -> Fault {
         Fault::Cut(k)
     } else if let Some(k) = model.strip_prefix("stall-after-").and_then(count) {
         Fault::StallAfter(k)
+    } else if let Some(ms) = model.strip_prefix("drip-").and_then(|ms| ms.parse().ok()) {
+        Fault::Drip(ms)
     } else {
         Fault::None
     }
@@ -107,6 +111,8 @@ mod tests {
             ("cut-3", None, Fault::Cut(3)),
             ("hang", None, Fault::Hang),
             ("stall-after-1", None, Fault::StallAfter(1)),
+            ("drip-20", None, Fault::Drip(20)),
+            ("drip-x", None, Fault::None),
             ("stall-after-x", None, Fault::None),
         ];
         for (model, delay, fault) in cases {

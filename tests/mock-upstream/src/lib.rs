@@ -18,6 +18,7 @@
 //! | `garbage` | 200 `application/json` body `this is not json {{{`; streamed: one `data: this is not json` frame, then the connection closes |
 //! | `cut-<k>` | streamed: the role chunk and `k` content chunks, then the body errors (no `[DONE]`); otherwise half of the JSON body, then the body errors |
 //! | `hang` | never answers, until the client gives up or the server shuts down |
+//! | `drip-<ms>` | streamed: every frame `ms` after the one before (a slow generator); otherwise a normal answer |
 //! | `stall-after-<k>` | streamed: the role chunk and `k` content chunks, then silence with the connection open; otherwise the headers and half the body, then silence |
 //!
 //! Faults apply to `/v1/chat/completions` and `/v1/embeddings`.

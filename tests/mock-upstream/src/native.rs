@@ -66,7 +66,9 @@ pub(crate) async fn early_fault(
             state.shutdown.clone().wait().await;
             Some(error(StatusCode::SERVICE_UNAVAILABLE, "shutting down"))
         }
-        Fault::None | Fault::Garbage | Fault::Cut(_) | Fault::StallAfter(_) => None,
+        Fault::None | Fault::Garbage | Fault::Cut(_) | Fault::StallAfter(_) | Fault::Drip(_) => {
+            None
+        }
     }
 }
 

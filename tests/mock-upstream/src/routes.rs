@@ -179,7 +179,9 @@ async fn early_fault(state: &AppState, script: &Script, model: &str) -> Option<R
             state.shutdown.clone().wait().await;
             Some(ApiError::scripted(StatusCode::SERVICE_UNAVAILABLE, model).into_response())
         }
-        Fault::None | Fault::Garbage | Fault::Cut(_) | Fault::StallAfter(_) => None,
+        Fault::None | Fault::Garbage | Fault::Cut(_) | Fault::StallAfter(_) | Fault::Drip(_) => {
+            None
+        }
     }
 }
 

@@ -10,6 +10,7 @@
 
 mod load;
 mod open;
+mod policy;
 mod procs;
 mod report;
 mod stats;
@@ -42,6 +43,8 @@ pub struct Options {
     /// Native wire families to bench through the gateway too (`--family anthropic`): their
     /// translation cost next to the OpenAI passthrough.
     pub families: Vec<String>,
+    /// Also bench a gateway with a virtual key, rate limits and spend logging on.
+    pub policy: bool,
 }
 
 impl Options {
@@ -54,6 +57,7 @@ impl Options {
         rate: 500,
         direct_only: false,
         families: Vec::new(),
+        policy: false,
     };
 
     /// Long enough for stable tails.
@@ -65,11 +69,13 @@ impl Options {
         rate: 1000,
         direct_only: false,
         families: Vec::new(),
+        policy: false,
     };
 
     pub fn parse(args: &[String]) -> Result<Self, String> {
         const USAGE: &str = "usage: cargo xtask bench [--quick|--full] [--duration SECS] \
-                             [--concurrency N] [--rate N] [--direct-only] [--family NAME]...";
+                             [--concurrency N] [--rate N] [--direct-only] [--family NAME]... \
+                             [--policy]";
         // Profile first, so explicit values override it whatever the order.
         let mut opts = if args.iter().any(|a| a == "--full") {
             Options::FULL
@@ -95,6 +101,7 @@ impl Options {
                 }
                 "--rate" => opts.rate = u32::try_from(value(arg)?).map_err(|e| e.to_string())?,
                 "--direct-only" => opts.direct_only = true,
+                "--policy" => opts.policy = true,
                 "--family" => {
                     let name = args
                         .next()
@@ -214,6 +221,33 @@ async fn measure(opts: &Options, target_dir: &Path) -> Result<Report, String> {
         }
         memory.push((gateway.name, gateway.memory()?));
         gateway.stop().await;
+        if opts.policy {
+            let dir = out.join("policy");
+            policy::fresh_dir(&dir)?;
+            let config = dir.join("gateway-config.yaml");
+            std::fs::write(&config, policy::gateway_config(mock.addr.port()))
+                .map_err(|e| format!("{}: {e}", config.display()))?;
+            let mut gw_cmd = tokio::process::Command::new(release.join("llm-gateway"));
+            gw_cmd
+                .arg("--config")
+                .arg(&config)
+                .args(["--host", "127.0.0.1", "--port", "0"]);
+            let gateway =
+                Server::start("llm-gateway", gw_cmd, &dir.join("llm-gateway.log")).await?;
+            gateway.wait_ready(&client, "/health/readiness").await?;
+            let key = policy::generate_key(&client, &gateway.base_url()).await?;
+            for stream in [false, true] {
+                let target = Target {
+                    url: format!("{}/v1/chat/completions", gateway.base_url()),
+                    auth: format!("Bearer {key}"),
+                    body: request_body("bench", stream),
+                    stream,
+                };
+                scenarios.push(scenario("gateway/key+limits+spend", target, opts, &client).await?);
+            }
+            memory.push(("llm-gateway (key+limits+spend)", gateway.memory()?));
+            gateway.stop().await;
+        }
     }
     memory.push((mock.name, mock.memory()?));
     mock.stop().await;
@@ -320,7 +354,10 @@ fn gateway_config(mock_port: u16, families: &[String]) -> String {
             ));
         }
     }
-    config.push_str(&format!("general_settings:\n  master_key: {MASTER_KEY}\n"));
+    // The plain gateway: no spend log (`--policy` measures the gateway with it).
+    config.push_str(&format!(
+        "general_settings:\n  master_key: {MASTER_KEY}\n  disable_spend_logs: true\n"
+    ));
     config
 }
 
@@ -351,6 +388,7 @@ mod tests {
         assert_eq!(custom.duration, Duration::from_secs(2));
         assert_eq!((custom.concurrency, custom.rate), (8, 50));
         assert!(parse(&["--direct-only"]).unwrap().direct_only);
+        assert!(parse(&["--policy"]).unwrap().policy);
         assert_eq!(
             parse(&["--family", "anthropic"]).unwrap().families,
             ["anthropic"]

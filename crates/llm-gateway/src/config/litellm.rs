@@ -2,9 +2,11 @@
 //!
 //! Supported today: `model_list[].model_name`, `model_list[].litellm_params.{model, api_base,
 //! api_key, api_version, timeout, stream_timeout, max_retries, rpm, tpm, organization,
-//! extra_headers, mock_response}`, `model_list[].model_info`, `general_settings.{master_key,
-//! max_request_size_mb}`, `litellm_settings.request_timeout`, `environment_variables`, and
-//! `os.environ/NAME` values. Every other key is reported by its path as unsupported.
+//! extra_headers, mock_response, *_cost_per_token}`, `model_list[].model_info`,
+//! `general_settings.{master_key, max_request_size_mb, database_url, disable_spend_logs}` (and
+//! our `data_dir`, `rate_limit_fail_mode`), `litellm_settings.{request_timeout, max_budget,
+//! budget_duration}`, `environment_variables`, and `os.environ/NAME` values. Every other key is
+//! reported by its path as unsupported.
 
 use llm_providers::{AwsSettings, ProviderTarget, Secret, VertexSettings, hosts};
 use llm_types::ModelRef;
@@ -16,7 +18,8 @@ use super::env_refs;
 use super::issues::{Report, join, parse_section};
 use super::router::{RawRouter, outer_redis};
 use super::validated::{
-    DeploymentConfig, GatewayConfig, ServerSettings, check_spec, check_target, mb_to_bytes, seconds,
+    DeploymentConfig, GatewayConfig, PolicyConfig, RawPrices, ServerSettings, check_duration,
+    check_spec, check_target, dollars, fail_mode, mb_to_bytes, seconds,
 };
 use llm_router::DeploymentSpec;
 
@@ -56,6 +59,12 @@ struct RawParams {
     input_cost_per_token: Option<f64>,
     #[serde(default, deserialize_with = "number_like")]
     output_cost_per_token: Option<f64>,
+    #[serde(default, deserialize_with = "number_like")]
+    cache_read_input_token_cost: Option<f64>,
+    #[serde(default, deserialize_with = "number_like")]
+    cache_creation_input_token_cost: Option<f64>,
+    #[serde(default, deserialize_with = "number_like")]
+    output_cost_per_reasoning_token: Option<f64>,
     organization: Option<String>,
     #[serde(default)]
     extra_headers: BTreeMap<String, String>,
@@ -83,6 +92,13 @@ struct RawGeneral {
     master_key: Option<String>,
     #[serde(default, deserialize_with = "number_like")]
     max_request_size_mb: Option<f64>,
+    database_url: Option<String>,
+    /// Ours: where the SQLite file and the spend journal live.
+    data_dir: Option<String>,
+    #[serde(default, deserialize_with = "bool_like")]
+    disable_spend_logs: Option<bool>,
+    /// Ours: `open` (default) or `closed` when Redis is unreachable.
+    rate_limit_fail_mode: Option<String>,
     #[serde(flatten)]
     unknown: BTreeMap<String, Value>,
 }
@@ -93,6 +109,10 @@ struct RawLitellmSettings {
     request_timeout: Option<f64>,
     #[serde(default, deserialize_with = "bool_like")]
     drop_params: Option<bool>,
+    /// The gateway-wide budget and its period.
+    #[serde(default, deserialize_with = "number_like")]
+    max_budget: Option<f64>,
+    budget_duration: Option<String>,
     /// LiteLLM also reads `num_retries`, `fallbacks`, ... here; unknown keys end up in
     /// `router.unknown`.
     #[serde(flatten)]
@@ -168,6 +188,7 @@ pub fn parse(mut root: serde_json::Map<String, Value>, report: &mut Report) -> G
             "general_settings" => {
                 let general: RawGeneral =
                     parse_section(report, "general_settings", value).unwrap_or_default();
+                config.policy = policy_settings(&general, config.policy, report);
                 config.server = server_settings(general, report);
             }
             "litellm_settings" => {
@@ -179,6 +200,14 @@ pub fn parse(mut root: serde_json::Map<String, Value>, report: &mut Report) -> G
                     settings.request_timeout,
                 );
                 global_drop_params = settings.drop_params.unwrap_or(false);
+                config.policy.max_budget =
+                    dollars(report, "litellm_settings.max_budget", settings.max_budget);
+                check_duration(
+                    report,
+                    "litellm_settings.budget_duration",
+                    settings.budget_duration.as_deref(),
+                );
+                config.policy.budget_duration = settings.budget_duration;
                 report.unsupported_keys("litellm_settings", settings.router.unknown.keys());
                 litellm_router = settings.router;
             }
@@ -215,6 +244,20 @@ fn report_unsupported_tree(report: &mut Report, key: &str, value: &Value) {
     match value {
         Value::Object(map) if !map.is_empty() => report.unsupported_keys(key, map.keys()),
         _ => report.unsupported(key),
+    }
+}
+
+fn policy_settings(raw: &RawGeneral, policy: PolicyConfig, report: &mut Report) -> PolicyConfig {
+    PolicyConfig {
+        database_url: raw.database_url.clone().filter(|u| !u.is_empty()),
+        data_dir: raw.data_dir.as_ref().map(std::path::PathBuf::from),
+        disable_spend_logs: raw.disable_spend_logs.unwrap_or(false),
+        fail_closed: fail_mode(
+            report,
+            "general_settings.rate_limit_fail_mode",
+            raw.rate_limit_fail_mode.as_deref(),
+        ),
+        ..policy
     }
 }
 
@@ -302,6 +345,20 @@ fn deployment(
     let output_price = params
         .output_cost_per_token
         .or_else(|| info_number("output_cost_per_token"));
+    let prices = RawPrices {
+        input_cost_per_token: input_price,
+        output_cost_per_token: output_price,
+        cache_read_input_token_cost: params
+            .cache_read_input_token_cost
+            .or_else(|| info_number("cache_read_input_token_cost")),
+        cache_creation_input_token_cost: params
+            .cache_creation_input_token_cost
+            .or_else(|| info_number("cache_creation_input_token_cost")),
+        output_cost_per_reasoning_token: params
+            .output_cost_per_reasoning_token
+            .or_else(|| info_number("output_cost_per_reasoning_token")),
+    }
+    .validate(report, &params_path);
     let spec = DeploymentSpec {
         rpm: params.rpm,
         tpm: params.tpm,
@@ -318,6 +375,7 @@ fn deployment(
         target,
         spec,
         model_info,
+        prices,
     })
 }
 

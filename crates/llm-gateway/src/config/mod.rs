@@ -16,7 +16,7 @@ mod validated;
 
 pub use issues::{ConfigIssue, IssueLevel, Report, missing_field};
 pub use source::{DEMO_CONFIG, load_file, load_str};
-pub use validated::{DeploymentConfig, GatewayConfig, ServerSettings};
+pub use validated::{DeploymentConfig, GatewayConfig, PolicyConfig, ServerSettings};
 
 #[cfg(test)]
 mod tests;

@@ -4,6 +4,10 @@
 //! server:
 //!   master_key: ${LLM_GATEWAY_MASTER_KEY}
 //!   max_request_size_mb: 16
+//! policy:                       # optional: keys, budgets, spend
+//!   database_url: postgres://... # default: SQLite file beside the config
+//!   max_budget: 100              # gateway-wide, dollars
+//!   budget_duration: 30d
 //! models:
 //!   - name: gpt-4o-mini
 //!     model: openai/gpt-4o-mini
@@ -20,7 +24,8 @@ use super::env_refs;
 use super::issues::{Report, parse_section};
 use super::router::{RawRouter, outer_redis};
 use super::validated::{
-    DeploymentConfig, GatewayConfig, ServerSettings, check_spec, check_target, mb_to_bytes, seconds,
+    DeploymentConfig, GatewayConfig, PolicyConfig, RawPrices, ServerSettings, check_duration,
+    check_spec, check_target, dollars, fail_mode, mb_to_bytes, seconds,
 };
 use llm_router::DeploymentSpec;
 
@@ -31,6 +36,18 @@ struct RawServer {
     port: Option<u16>,
     master_key: Option<String>,
     max_request_size_mb: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    database_url: Option<String>,
+    data_dir: Option<String>,
+    #[serde(default)]
+    disable_spend_logs: bool,
+    max_budget: Option<f64>,
+    budget_duration: Option<String>,
+    rate_limit_fail_mode: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -69,6 +86,9 @@ struct RawModel {
     max_input_tokens: Option<u64>,
     input_cost_per_token: Option<f64>,
     output_cost_per_token: Option<f64>,
+    cache_read_input_token_cost: Option<f64>,
+    cache_creation_input_token_cost: Option<f64>,
+    output_cost_per_reasoning_token: Option<f64>,
 }
 
 /// Maps a native document onto the validated config, reporting every problem.
@@ -88,6 +108,11 @@ pub fn parse(root: serde_json::Map<String, Value>, report: &mut Report) -> Gatew
         match key.as_str() {
             "router" => router = parse_section::<RawRouter>(report, "router", value),
             "redis_url" => redis_url = parse_section::<Option<String>>(report, "redis_url", value),
+            "policy" => {
+                if let Some(policy) = parse_section::<RawPolicy>(report, "policy", value) {
+                    config.policy = policy_settings(policy, report);
+                }
+            }
             "server" => {
                 if let Some(server) = parse_section::<RawServer>(report, "server", value) {
                     config.server = server_settings(server, report);
@@ -106,7 +131,7 @@ pub fn parse(root: serde_json::Map<String, Value>, report: &mut Report) -> Gatew
             },
             other => report.error(
                 other,
-                "unknown key (expected `server`, `router`, `models` or `redis_url`)",
+                "unknown key (expected `server`, `policy`, `router`, `models` or `redis_url`)",
             ),
         }
     }
@@ -124,6 +149,26 @@ pub fn parse(root: serde_json::Map<String, Value>, report: &mut Report) -> Gatew
     let groups: Vec<&str> = groups.iter().map(String::as_str).collect();
     config.router = router.settings("router", &groups, report);
     config
+}
+
+fn policy_settings(raw: RawPolicy, report: &mut Report) -> PolicyConfig {
+    check_duration(
+        report,
+        "policy.budget_duration",
+        raw.budget_duration.as_deref(),
+    );
+    PolicyConfig {
+        database_url: raw.database_url.filter(|u| !u.is_empty()),
+        data_dir: raw.data_dir.map(std::path::PathBuf::from),
+        disable_spend_logs: raw.disable_spend_logs,
+        max_budget: dollars(report, "policy.max_budget", raw.max_budget),
+        budget_duration: raw.budget_duration,
+        fail_closed: fail_mode(
+            report,
+            "policy.rate_limit_fail_mode",
+            raw.rate_limit_fail_mode.as_deref(),
+        ),
+    }
 }
 
 fn server_settings(raw: RawServer, report: &mut Report) -> ServerSettings {
@@ -182,6 +227,14 @@ fn deployment(raw: RawModel, path: &str, report: &mut Report) -> DeploymentConfi
             .map(Secret::new),
     };
     check_target(report, path, "model", &target);
+    let prices = RawPrices {
+        input_cost_per_token: raw.input_cost_per_token,
+        output_cost_per_token: raw.output_cost_per_token,
+        cache_read_input_token_cost: raw.cache_read_input_token_cost,
+        cache_creation_input_token_cost: raw.cache_creation_input_token_cost,
+        output_cost_per_reasoning_token: raw.output_cost_per_reasoning_token,
+    }
+    .validate(report, path);
     let spec = DeploymentSpec {
         rpm: raw.rpm,
         tpm: raw.tpm,
@@ -198,5 +251,6 @@ fn deployment(raw: RawModel, path: &str, report: &mut Report) -> DeploymentConfi
         target,
         spec,
         model_info: BTreeMap::new(),
+        prices,
     }
 }

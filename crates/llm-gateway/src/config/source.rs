@@ -91,6 +91,17 @@ fn apply_env_overrides(config: &mut GatewayConfig, report: &mut Report) {
         }
         Err(error) => report.error("(environment LLM_GATEWAY_*)", error.to_string()),
     }
+    // LiteLLM reads the database from `DATABASE_URL`; it wins over the file, as there.
+    if let Ok(url) = std::env::var("DATABASE_URL")
+        && !url.is_empty()
+    {
+        config.policy.database_url = Some(url);
+    }
+    if let Ok(dir) = std::env::var("LLM_GATEWAY_DATA_DIR")
+        && !dir.is_empty()
+    {
+        config.policy.data_dir = Some(dir.into());
+    }
     // LiteLLM deployments often keep the master key in the environment only.
     if config.server.master_key.is_none()
         && let Ok(key) = std::env::var("LITELLM_MASTER_KEY")

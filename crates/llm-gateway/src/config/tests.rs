@@ -71,13 +71,13 @@ environment_variables:
     assert_eq!(
         issues(&report),
         [
-            "unsupported general_settings.database_url",
             "unsupported litellm_settings.success_callback",
             "error model_list[1].litellm_params.model",
         ]
     );
     let config = config.unwrap();
     assert_eq!(config.format, "litellm");
+    assert_eq!(config.policy.database_url.as_deref(), Some("postgres://x"));
     assert_eq!(
         config.router.redis.as_ref().map(|r| r.url.as_str()),
         Some("redis://localhost:6379")

@@ -3,6 +3,8 @@
 use llm_providers::{Family, ProviderTarget, hosts, provider_names};
 use llm_router::{DeploymentSpec, RouterSettings};
 use llm_types::ModelRef;
+use llm_types::catalog::{Prices, TokenPrice};
+use llm_types::money::NanoDollars;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -35,6 +37,109 @@ pub fn mb_to_bytes(mb: f64) -> usize {
     (mb * 1024.0 * 1024.0) as usize
 }
 
+/// Keys, budgets and spend (`general_settings.database_url`, ... / native `policy:`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PolicyConfig {
+    /// `postgres://...` or `sqlite://...`; `None`: a SQLite file in the data directory.
+    pub database_url: Option<String>,
+    /// Where the SQLite file and the spend journal live; relative paths are taken from the
+    /// config file's directory. `None`: the config file's directory.
+    pub data_dir: Option<std::path::PathBuf>,
+    /// No spend log rows (budgets and limits still hold).
+    pub disable_spend_logs: bool,
+    /// Gateway-wide budget (`litellm_settings.max_budget`) and its period.
+    pub max_budget: Option<NanoDollars>,
+    pub budget_duration: Option<String>,
+    /// When Redis is configured but unreachable: refuse (`true`) or keep serving on
+    /// in-process limits (`false`, the default).
+    pub fail_closed: bool,
+}
+
+/// `open` / `closed` (what to do when Redis is unreachable); `true` means closed.
+pub fn fail_mode(report: &mut Report, path: &str, mode: Option<&str>) -> bool {
+    match mode {
+        None | Some("open") => false,
+        Some("closed") => true,
+        Some(other) => {
+            report.error(path, format!("`{other}`: expected `open` or `closed`"));
+            false
+        }
+    }
+}
+
+/// Checks a budget period string.
+pub fn check_duration(report: &mut Report, path: &str, duration: Option<&str>) {
+    if let Some(text) = duration
+        && llm_policy::period::parse_duration(text).is_none()
+    {
+        report.error(
+            path,
+            format!("`{text}` is not a duration (use e.g. `30s`, `15m`, `1h`, `1d`, `30d`)"),
+        );
+    }
+}
+
+/// A dollar amount from a config number, exactly (`0.000002` stays that, not a float's
+/// neighbour).
+pub fn dollars(report: &mut Report, path: &str, value: Option<f64>) -> Option<NanoDollars> {
+    let value = value?;
+    match NanoDollars::parse_dollars(&format!("{value}")) {
+        Some(amount) if amount.0 >= 0 => Some(amount),
+        _ => {
+            report.error(
+                path,
+                "must be a non-negative dollar amount with at most 9 decimals",
+            );
+            None
+        }
+    }
+}
+
+/// A per-token price from a config number (`input_cost_per_token: 0.0000025`).
+pub fn token_price(report: &mut Report, path: &str, value: Option<f64>) -> Option<TokenPrice> {
+    let value = value?;
+    match TokenPrice::parse_per_token(&format!("{value}")) {
+        Some(price) => Some(price),
+        None => {
+            report.error(path, "must be a non-negative price per token");
+            None
+        }
+    }
+}
+
+/// The five LiteLLM price keys of a deployment, as given (floats from YAML).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RawPrices {
+    pub input_cost_per_token: Option<f64>,
+    pub output_cost_per_token: Option<f64>,
+    pub cache_read_input_token_cost: Option<f64>,
+    pub cache_creation_input_token_cost: Option<f64>,
+    pub output_cost_per_reasoning_token: Option<f64>,
+}
+
+impl RawPrices {
+    /// Exact prices; `path` is where the keys live (for errors).
+    pub fn validate(self, report: &mut Report, path: &str) -> Prices {
+        let mut price = |key: &str, value| token_price(report, &format!("{path}.{key}"), value);
+        Prices {
+            input: price("input_cost_per_token", self.input_cost_per_token),
+            output: price("output_cost_per_token", self.output_cost_per_token),
+            cache_read: price(
+                "cache_read_input_token_cost",
+                self.cache_read_input_token_cost,
+            ),
+            cache_creation: price(
+                "cache_creation_input_token_cost",
+                self.cache_creation_input_token_cost,
+            ),
+            reasoning: price(
+                "output_cost_per_reasoning_token",
+                self.output_cost_per_reasoning_token,
+            ),
+        }
+    }
+}
+
 /// One deployment of a model group.
 #[derive(Debug, Clone)]
 pub struct DeploymentConfig {
@@ -45,6 +150,9 @@ pub struct DeploymentConfig {
     pub spec: DeploymentSpec,
     /// `model_info` as given (id, base_model, prices...); kept for the admin API.
     pub model_info: BTreeMap<String, serde_json::Value>,
+    /// Prices the config sets (`input_cost_per_token`, `cache_read_input_token_cost`, ...);
+    /// the model catalog fills the rest.
+    pub prices: Prices,
 }
 
 /// A usable configuration.
@@ -55,6 +163,7 @@ pub struct GatewayConfig {
     pub server: ServerSettings,
     pub deployments: Vec<DeploymentConfig>,
     pub router: RouterSettings,
+    pub policy: PolicyConfig,
 }
 
 impl GatewayConfig {

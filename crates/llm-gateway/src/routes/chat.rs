@@ -1,4 +1,4 @@
-//! `POST /v1/chat/completions`, streamed or not.
+//! `POST /v1/chat/completions`, streamed or not, behind the policy gate.
 
 use axum::Json;
 use axum::extract::State;
@@ -6,44 +6,86 @@ use axum::response::{IntoResponse, Response};
 use llm_types::{ChatCompletionRequest, Error};
 use std::sync::Arc;
 
-use super::headers::RouteInfo;
+use super::gate;
+use super::headers::{RouteInfo, apply_rate_headers};
 use crate::app::AppState;
 use crate::context::RequestContext;
 use crate::extract::JsonBody;
+use crate::metering::{Meter, MeteredStream};
 use crate::stream::sse_response;
 
 pub async fn chat_completions(
     State(app): State<Arc<AppState>>,
     context: RequestContext,
-    JsonBody(request): JsonBody<ChatCompletionRequest>,
-) -> Result<Response, Error> {
-    request.validate()?;
-    let model = request.model.clone();
+    JsonBody(mut request): JsonBody<ChatCompletionRequest>,
+) -> Result<Response, Response> {
+    request.validate().map_err(IntoResponse::into_response)?;
+    let prompt_estimate = request.estimate_prompt_tokens();
+    let mut model = std::mem::take(&mut request.model);
+    let meter = gate::admit(
+        &app,
+        &context,
+        &mut model,
+        prompt_estimate,
+        |prices, group| prices.reservation(group, &request),
+    )
+    .await?;
+    request.model = model.clone();
     let router = app.router.load_full();
     let outcome = if request.is_stream() {
-        stream(&router, request, &context).await
+        stream(&router, request, &context, meter).await
     } else {
-        router.chat(request).await.map(|routed| {
-            let info = RouteInfo::of(&routed)
-                .with_cost(&routed.deployment.target_model, routed.value.usage.as_ref());
-            info.apply(Json(routed.value).into_response())
-        })
+        complete(&router, request, meter).await
     };
     log_outcome(&context, &model, outcome.as_ref().err());
-    outcome
+    outcome.map_err(IntoResponse::into_response)
+}
+
+async fn complete(
+    router: &llm_router::Router,
+    request: ChatCompletionRequest,
+    mut meter: Meter,
+) -> Result<Response, Error> {
+    match router.chat(request).await {
+        Ok(routed) => {
+            meter.served_by(&routed.deployment.id, &routed.deployment.target_model);
+            let rate = meter.rate_headers().copied().unwrap_or_default();
+            let cost = meter.finish(200, routed.value.usage.as_ref());
+            let info = RouteInfo::of(&routed).with_cost(cost);
+            let mut response = info.apply(Json(routed.value).into_response());
+            apply_rate_headers(response.headers_mut(), &rate);
+            Ok(response)
+        }
+        Err(error) => {
+            meter.finish(error.status(), None);
+            Err(error)
+        }
+    }
 }
 
 async fn stream(
     router: &llm_router::Router,
     request: ChatCompletionRequest,
     context: &RequestContext,
+    mut meter: Meter,
 ) -> Result<Response, Error> {
     let show_usage = request.wants_stream_usage();
-    let routed = router.chat_stream(request).await?;
+    let routed = match router.chat_stream(request).await {
+        Ok(routed) => routed,
+        Err(error) => {
+            meter.finish(error.status(), None);
+            return Err(error);
+        }
+    };
+    meter.served_by(&routed.deployment.id, &routed.deployment.target_model);
+    let rate = meter.rate_headers().copied().unwrap_or_default();
     let info = RouteInfo::of(&routed);
+    let chunks = Box::pin(MeteredStream::new(routed.value, meter));
     // The router only returns a stream once its first token arrived (earlier failures were
     // retried or fell back), so answering 200 here never hides an immediate failure.
-    Ok(info.apply(sse_response(routed.value, show_usage, context.id.clone())))
+    let mut response = info.apply(sse_response(chunks, show_usage, context.id.clone()));
+    apply_rate_headers(response.headers_mut(), &rate);
+    Ok(response)
 }
 
 /// One line per request; never the body, never a key.

@@ -1,14 +1,14 @@
-//! `POST /v1/embeddings`.
+//! `POST /v1/embeddings`, behind the policy gate.
 
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use llm_types::{EmbeddingsRequest, Error, Usage};
-
-use super::headers::RouteInfo;
+use llm_types::{EmbeddingsRequest, Usage};
 use std::sync::Arc;
 
 use super::chat::log_outcome;
+use super::gate;
+use super::headers::{RouteInfo, apply_rate_headers};
 use crate::app::AppState;
 use crate::context::RequestContext;
 use crate::extract::JsonBody;
@@ -16,15 +16,36 @@ use crate::extract::JsonBody;
 pub async fn embeddings(
     State(app): State<Arc<AppState>>,
     context: RequestContext,
-    JsonBody(request): JsonBody<EmbeddingsRequest>,
-) -> Result<Response, Error> {
-    request.validate()?;
-    let model = request.model.clone();
+    JsonBody(mut request): JsonBody<EmbeddingsRequest>,
+) -> Result<Response, Response> {
+    request.validate().map_err(IntoResponse::into_response)?;
+    let prompt_estimate = request.estimate_input_tokens();
+    let mut model = std::mem::take(&mut request.model);
+    let mut meter = gate::admit(
+        &app,
+        &context,
+        &mut model,
+        prompt_estimate,
+        |prices, group| prices.input_estimate(group, prompt_estimate),
+    )
+    .await?;
+    request.model = model.clone();
     let outcome = app.router.load().embeddings(request).await;
     log_outcome(&context, &model, outcome.as_ref().err());
-    outcome.map(|routed| {
-        let usage = Usage::new(routed.value.usage.prompt_tokens, 0);
-        let info = RouteInfo::of(&routed).with_cost(&routed.deployment.target_model, Some(&usage));
-        info.apply(Json(routed.value).into_response())
-    })
+    match outcome {
+        Ok(routed) => {
+            meter.served_by(&routed.deployment.id, &routed.deployment.target_model);
+            let rate = meter.rate_headers().copied().unwrap_or_default();
+            let usage = Usage::new(routed.value.usage.prompt_tokens, 0);
+            let cost = meter.finish(200, Some(&usage));
+            let info = RouteInfo::of(&routed).with_cost(cost);
+            let mut response = info.apply(Json(routed.value).into_response());
+            apply_rate_headers(response.headers_mut(), &rate);
+            Ok(response)
+        }
+        Err(error) => {
+            meter.finish(error.status(), None);
+            Err(error.into_response())
+        }
+    }
 }

@@ -1,13 +1,15 @@
 //! Response headers that say how the router served a request: which deployment answered and
 //! how many retries and fallbacks it took, and what the answer cost at catalog prices
-//! (LiteLLM sends the same as `x-litellm-*`).
+//! (LiteLLM sends the same as `x-litellm-*`), and the rate-limit figures OpenAI sends
+//! (`x-ratelimit-*`).
 
+use axum::http::HeaderMap;
 use axum::http::{HeaderName, HeaderValue};
 use axum::response::Response;
+use llm_policy::policy::RateHeaders;
 use llm_providers::Provider;
 use llm_router::Routed;
 use llm_types::money::NanoDollars;
-use llm_types::{Usage, catalog};
 
 pub static MODEL_ID: HeaderName = HeaderName::from_static("x-llm-model-id");
 pub static ATTEMPTED_RETRIES: HeaderName = HeaderName::from_static("x-llm-attempted-retries");
@@ -33,10 +35,9 @@ impl RouteInfo {
         }
     }
 
-    /// Prices `usage` for the deployment's model from the model catalog (LiteLLM's
-    /// `x-litellm-response-cost`). Unknown models or missing usage: no header.
-    pub fn with_cost(mut self, model: &str, usage: Option<&Usage>) -> Self {
-        self.cost = usage.and_then(|usage| catalog::lookup(model).map(|info| info.cost(usage)));
+    /// What the answer cost (LiteLLM's `x-litellm-response-cost`); `None`: no header.
+    pub fn with_cost(mut self, cost: Option<NanoDollars>) -> Self {
+        self.cost = cost;
         self
     }
 
@@ -57,5 +58,74 @@ impl RouteInfo {
             headers.insert(RESPONSE_COST.clone(), value);
         }
         response
+    }
+}
+
+/// `x-ratelimit-{limit,remaining,reset}-{requests,tokens}` as OpenAI sends them (reset as a
+/// duration such as `12s` or `850ms`), for the limits that apply.
+pub fn apply_rate_headers(headers: &mut HeaderMap, rate: &RateHeaders) {
+    let pairs = [
+        ("x-ratelimit-limit-requests", rate.limit_requests),
+        ("x-ratelimit-remaining-requests", rate.remaining_requests),
+        ("x-ratelimit-limit-tokens", rate.limit_tokens),
+        ("x-ratelimit-remaining-tokens", rate.remaining_tokens),
+    ];
+    for (name, value) in pairs {
+        if let Some(value) = value {
+            headers.insert(name, HeaderValue::from(value));
+        }
+    }
+    let resets = [
+        ("x-ratelimit-reset-requests", rate.reset_requests_ms),
+        ("x-ratelimit-reset-tokens", rate.reset_tokens_ms),
+    ];
+    for (name, value) in resets {
+        if let Some(ms) = value
+            && let Ok(value) = HeaderValue::from_str(&reset_duration(ms))
+        {
+            headers.insert(name, value);
+        }
+    }
+}
+
+/// OpenAI's reset format: `850ms` under a second, else whole seconds rounded up (`12s`).
+fn reset_duration(ms: u64) -> String {
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else {
+        format!("{}s", ms.div_ceil(1000))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_headers_follow_openai() {
+        let rate = RateHeaders {
+            limit_requests: Some(10),
+            remaining_requests: Some(3),
+            reset_requests_ms: Some(12_400),
+            limit_tokens: None,
+            remaining_tokens: None,
+            reset_tokens_ms: Some(850),
+        };
+        let mut headers = HeaderMap::new();
+        apply_rate_headers(&mut headers, &rate);
+        let expected = [
+            ("x-ratelimit-limit-requests", Some("10")),
+            ("x-ratelimit-remaining-requests", Some("3")),
+            ("x-ratelimit-reset-requests", Some("13s")),
+            ("x-ratelimit-limit-tokens", None),
+            ("x-ratelimit-reset-tokens", Some("850ms")),
+        ];
+        for (name, value) in expected {
+            assert_eq!(
+                headers.get(name).map(|v| v.to_str().unwrap()),
+                value,
+                "{name}"
+            );
+        }
     }
 }

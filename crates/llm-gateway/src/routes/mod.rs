@@ -1,8 +1,10 @@
 //! HTTP routes: the OpenAI-compatible LLM API, health, and the OpenAI-shaped 404/405.
 
+mod admin;
 mod chat;
 mod deployment_health;
 mod embeddings;
+mod gate;
 mod headers;
 mod health;
 mod models;
@@ -37,6 +39,7 @@ pub fn router(app: Arc<AppState>) -> Router {
         .route("/health/liveness", get(health::liveliness))
         .route("/health/readiness", get(health::readiness));
     llm.merge(health)
+        .merge(admin::routes(app.clone()))
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(app.max_request_bytes))

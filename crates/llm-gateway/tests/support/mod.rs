@@ -4,6 +4,9 @@
 // Test support code: a failed setup step should fail the test loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod services;
+pub mod tcp_proxy;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -33,11 +36,34 @@ impl Drop for TempFile {
     }
 }
 
+/// A directory in the temp dir, unique to this process and call, removed on drop: a
+/// gateway's config and its data (SQLite file, spend journal) live in one.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> TempDir {
+        let n = NEXT_FILE.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!(
+            "llm-gateway-test-{}-{n}-{name}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// A running gateway process; killed on drop.
 pub struct Gateway {
     pub url: String,
     pub child: Child,
-    _config: TempFile,
+    /// The config file's directory, which is also the gateway's data directory.
+    pub dir: std::sync::Arc<TempDir>,
 }
 
 impl Gateway {
@@ -46,16 +72,23 @@ impl Gateway {
         Gateway::start_with_env(config, &[])
     }
 
-    /// Like [`Gateway::start`], with extra environment variables. `REDIS_URL` from the test
-    /// run's own environment is not passed on: gateways of different tests would share
-    /// router state (cooldowns) through it.
+    /// Like [`Gateway::start`], with extra environment variables. `REDIS_URL` and
+    /// `DATABASE_URL` from the test run's own environment are not passed on: gateways of
+    /// different tests would share state through them.
     pub fn start_with_env(config: &str, env: &[(&str, &str)]) -> Gateway {
-        let file = TempFile::new("config.yaml", config);
+        Gateway::start_in(std::sync::Arc::new(TempDir::new("gateway")), config, env)
+    }
+
+    /// Starts a gateway whose config and data live in `dir` (a restart on the same data, or
+    /// two instances sharing one data directory).
+    pub fn start_in(dir: std::sync::Arc<TempDir>, config: &str, env: &[(&str, &str)]) -> Gateway {
+        let path = dir.0.join("config.yaml");
+        std::fs::write(&path, config).unwrap();
         let mut command = Command::new(env!("CARGO_BIN_EXE_llm-gateway"));
         command
             .args([
                 "--config",
-                file.0.to_str().unwrap(),
+                path.to_str().unwrap(),
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -63,6 +96,7 @@ impl Gateway {
             ])
             .env("RUST_LOG", "warn")
             .env_remove("REDIS_URL")
+            .env_remove("DATABASE_URL")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
@@ -75,11 +109,13 @@ impl Gateway {
             .strip_prefix("llm-gateway listening on ")
             .unwrap_or_else(|| panic!("gateway did not start; first line: {line:?}"))
             .to_owned();
-        Gateway {
-            url,
-            child,
-            _config: file,
-        }
+        Gateway { url, child, dir }
+    }
+
+    /// Kills the process with SIGKILL (no shutdown of any kind) and waits for it.
+    pub fn kill_hard(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// Whether the process is still running.

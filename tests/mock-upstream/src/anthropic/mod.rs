@@ -140,7 +140,7 @@ async fn messages(
             state.shutdown.clone().wait().await;
             return error(StatusCode::SERVICE_UNAVAILABLE, "shutting down");
         }
-        Fault::None | Fault::Garbage | Fault::Cut(_) | Fault::StallAfter(_) => {}
+        Fault::None | Fault::Garbage | Fault::Cut(_) | Fault::StallAfter(_) | Fault::Drip(_) => {}
     }
     let plan = plan::plan(&request, messages);
     let n = MESSAGES.fetch_add(1, Ordering::Relaxed) + 1;

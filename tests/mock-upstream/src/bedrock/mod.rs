@@ -171,7 +171,9 @@ async fn early_fault(state: &AppState, script: &Script, model: &str) -> Option<R
             let status = StatusCode::SERVICE_UNAVAILABLE;
             Some(aws_error(status, exception_for(status), &message(status)))
         }
-        Fault::None | Fault::Garbage | Fault::Cut(_) | Fault::StallAfter(_) => None,
+        Fault::None | Fault::Garbage | Fault::Cut(_) | Fault::StallAfter(_) | Fault::Drip(_) => {
+            None
+        }
     }
 }
 

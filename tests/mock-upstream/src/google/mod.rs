@@ -137,7 +137,7 @@ async fn serve(
             state.shutdown.clone().wait().await;
             return GoogleError::scripted(StatusCode::SERVICE_UNAVAILABLE, model).into_response();
         }
-        Fault::None | Fault::Garbage | Fault::Cut(_) | Fault::StallAfter(_) => {}
+        Fault::None | Fault::Garbage | Fault::Cut(_) | Fault::StallAfter(_) | Fault::Drip(_) => {}
     }
     let answer = match (rpc, vertex) {
         ("generateContent" | "streamGenerateContent", _) => chat::plan(&request),
