@@ -58,7 +58,12 @@ impl PriceBook {
     /// The most a chat request may cost on `group`: its estimated prompt at the dearest input
     /// price plus its output cap (or a default) at the dearest output price. Unknown prices
     /// reserve nothing.
-    pub fn reservation(&self, group: &str, request: &ChatCompletionRequest) -> NanoDollars {
+    pub fn reservation(
+        &self,
+        group: &str,
+        request: &ChatCompletionRequest,
+        prompt_tokens: u64,
+    ) -> NanoDollars {
         let ceiling = self.ceiling(group);
         let output_cap = request.max_output_tokens().map(u64::from).unwrap_or(
             ceiling
@@ -67,9 +72,7 @@ impl PriceBook {
                     m.min(DEFAULT_RESERVED_OUTPUT_TOKENS)
                 }),
         );
-        ceiling
-            .prices
-            .cost(&Usage::new(request.estimate_prompt_tokens(), output_cap))
+        ceiling.prices.cost(&Usage::new(prompt_tokens, output_cap))
     }
 
     /// The most `prompt_tokens` of input cost on `group` (embeddings, abandoned requests).
@@ -232,12 +235,15 @@ mod tests {
         for (max_tokens, expected_nanos) in cases {
             request.max_tokens = max_tokens;
             assert_eq!(
-                book.reservation("g", &request).0 as u64,
+                book.reservation("g", &request, prompt).0 as u64,
                 expected_nanos,
                 "{max_tokens:?}"
             );
         }
         // A group without prices reserves nothing.
-        assert_eq!(book.reservation("other", &request), NanoDollars::ZERO);
+        assert_eq!(
+            book.reservation("other", &request, prompt),
+            NanoDollars::ZERO
+        );
     }
 }

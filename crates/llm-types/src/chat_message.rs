@@ -91,6 +91,22 @@ pub enum MessageContent {
 }
 
 impl MessageContent {
+    /// The length in bytes of [`MessageContent::joined_text`], without building it.
+    pub fn text_len(&self) -> usize {
+        match self {
+            MessageContent::Text(text) => text.len(),
+            MessageContent::Parts(parts) => {
+                let texts = parts.iter().filter_map(|part| match part {
+                    ContentPart::Text { text, .. } => Some(text.len()),
+                    _ => None,
+                });
+                let (count, bytes) =
+                    texts.fold((0usize, 0usize), |(n, sum), len| (n + 1, sum + len));
+                bytes + count.saturating_sub(1)
+            }
+        }
+    }
+
     /// Text parts joined by a space (non-text parts contribute nothing).
     pub fn joined_text(&self) -> String {
         match self {
@@ -227,6 +243,24 @@ pub struct FileRef {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn text_len_is_the_joined_text_length() {
+        let cases = [
+            json!("hello"),
+            json!(""),
+            json!([]),
+            json!([{"type": "text", "text": "ab"}]),
+            json!([{"type": "text", "text": "ab"}, {"type": "text", "text": "cde"}]),
+            json!([{"type": "text", "text": "ab"},
+                   {"type": "image_url", "image_url": {"url": "https://x/y.png"}},
+                   {"type": "text", "text": "é"}]),
+        ];
+        for case in cases {
+            let content: MessageContent = serde_json::from_value(case.clone()).unwrap();
+            assert_eq!(content.text_len(), content.joined_text().len(), "{case}");
+        }
+    }
 
     #[test]
     fn parts_keep_cache_control_and_round_trip_exactly() {

@@ -183,7 +183,7 @@ impl ChatCompletionRequest {
         let chars: usize = self
             .messages
             .iter()
-            .map(|m| m.content.as_ref().map_or(0, |c| c.joined_text().len()) + 16)
+            .map(|m| m.content.as_ref().map_or(0, |c| c.text_len()) + 16)
             .sum();
         (chars / 4) as u64
     }

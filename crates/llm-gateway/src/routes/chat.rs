@@ -27,7 +27,7 @@ pub async fn chat_completions(
         &context,
         &mut model,
         prompt_estimate,
-        |prices, group| prices.reservation(group, &request),
+        |prices, group| prices.reservation(group, &request, prompt_estimate),
     )
     .await?;
     request.model = model.clone();

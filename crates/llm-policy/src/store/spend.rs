@@ -41,6 +41,30 @@ const SPEND_COLUMNS: &str = "request_id, key_hash, key_alias, user_id, team_id, 
     deployment, provider, prompt_tokens, completion_tokens, cached_tokens, cost, latency_ms, \
     status, cache_hit, estimated, start_ms, end_ms";
 
+/// Rows per `INSERT` statement: 18 parameters each, far below SQLite's and PostgreSQL's
+/// parameter limits.
+const ROWS_PER_INSERT: usize = 64;
+
+/// `INSERT ... VALUES (...), (...) ON CONFLICT DO NOTHING RETURNING request_id` for `rows`.
+fn multi_row_insert(rows: usize) -> String {
+    let mut sql = format!("INSERT INTO llm_spend_logs ({SPEND_COLUMNS}) VALUES ");
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 0..18 {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", row * 18 + column + 1));
+        }
+        sql.push(')');
+    }
+    sql.push_str(" ON CONFLICT (request_id) DO NOTHING RETURNING request_id");
+    sql
+}
+
 /// Rollup targets, in the order every instance updates them (tables, then ids sorted), so
 /// two batches never wait on each other's rows in opposite orders.
 const ROLLUPS: [(&str, &str); 3] = [
@@ -58,45 +82,54 @@ impl Store {
         // Sorted by request id: two instances inserting overlapping batches take the
         // unique-index locks in the same order.
         sorted.sort_by(|a, b| a.request_id.cmp(&b.request_id));
+        // A request id twice in one batch is one row (one statement must not count it twice).
+        sorted.dedup_by(|a, b| a.request_id == b.request_id);
         let mut per_target: [BTreeMap<&str, i64>; 3] = Default::default();
         let mut tx = self.pool.begin().await?;
         let mut inserted = 0;
-        for record in sorted {
-            let sql = format!(
-                "INSERT INTO llm_spend_logs ({SPEND_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, \
-                 $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
-                 ON CONFLICT (request_id) DO NOTHING"
-            );
-            let done = sqlx::query(AssertSqlSafe(sql))
-                .bind(record.request_id.as_str())
-                .bind(record.key_hash.as_deref())
-                .bind(record.key_alias.as_deref())
-                .bind(record.user_id.as_deref())
-                .bind(record.team_id.as_deref())
-                .bind(record.model_group.as_str())
-                .bind(record.deployment.as_deref())
-                .bind(record.provider.as_deref())
-                .bind(count(record.prompt_tokens))
-                .bind(count(record.completion_tokens))
-                .bind(count(record.cached_tokens))
-                .bind(record.cost.0)
-                .bind(count(record.latency_ms))
-                .bind(i64::from(record.status))
-                .bind(flag(record.cache_hit))
-                .bind(flag(record.estimated))
-                .bind(record.start_ms)
-                .bind(record.end_ms)
-                .execute(&mut *tx)
-                .await?;
-            if done.rows_affected() == 0 {
-                continue;
+        // Many rows per statement: one round trip per chunk instead of per row. `RETURNING`
+        // names the rows that were new, which alone are rolled up.
+        for chunk in sorted.chunks(ROWS_PER_INSERT) {
+            let sql = multi_row_insert(chunk.len());
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for record in chunk {
+                query = query
+                    .bind(record.request_id.as_str())
+                    .bind(record.key_hash.as_deref())
+                    .bind(record.key_alias.as_deref())
+                    .bind(record.user_id.as_deref())
+                    .bind(record.team_id.as_deref())
+                    .bind(record.model_group.as_str())
+                    .bind(record.deployment.as_deref())
+                    .bind(record.provider.as_deref())
+                    .bind(count(record.prompt_tokens))
+                    .bind(count(record.completion_tokens))
+                    .bind(count(record.cached_tokens))
+                    .bind(record.cost.0)
+                    .bind(count(record.latency_ms))
+                    .bind(i64::from(record.status))
+                    .bind(flag(record.cache_hit))
+                    .bind(flag(record.estimated))
+                    .bind(record.start_ms)
+                    .bind(record.end_ms);
             }
-            inserted += 1;
-            let ids = [&record.key_hash, &record.user_id, &record.team_id];
-            for (target, id) in per_target.iter_mut().zip(ids) {
-                if let Some(id) = id {
-                    let sum = target.entry(id.as_str()).or_default();
-                    *sum = sum.saturating_add(record.cost.0);
+            let new_ids: std::collections::HashSet<String> = query
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|row| row.try_get::<String, _>(0))
+                .collect::<Result<_, _>>()?;
+            for record in chunk {
+                if !new_ids.contains(&record.request_id) {
+                    continue;
+                }
+                inserted += 1;
+                let ids = [&record.key_hash, &record.user_id, &record.team_id];
+                for (target, id) in per_target.iter_mut().zip(ids) {
+                    if let Some(id) = id {
+                        let sum = target.entry(id.as_str()).or_default();
+                        *sum = sum.saturating_add(record.cost.0);
+                    }
                 }
             }
         }
