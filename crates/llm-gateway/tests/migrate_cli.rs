@@ -88,6 +88,12 @@ fn migrate_refuses_a_database_of_another_kind() {
     let yaml = format!("{CONFIG}general_settings:\n  database_url: mysql://u:secret@h/db\n");
     let (ok, stdout, stderr) = migrate(&dir, &yaml, &[]);
     assert!(!ok, "{stdout}");
-    assert!(stderr.contains("neither sqlite:// nor postgres://"), "{stderr}");
-    assert!(!stderr.contains("secret"), "the password must not be printed: {stderr}");
+    assert!(
+        stderr.contains("neither sqlite:// nor postgres://"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("secret"),
+        "the password must not be printed: {stderr}"
+    );
 }
