@@ -8,8 +8,12 @@ use llm_router::{Deployment, DeploymentSpec, Router, WildcardFactory};
 use llm_types::Error;
 use std::sync::Arc;
 
-use crate::config::{DeploymentConfig, GatewayConfig};
+use crate::config::{CacheBackend, CacheConfig, DeploymentConfig, GatewayConfig};
 use crate::prices::PriceBook;
+use llm_policy::cache::{self, ResponseCache};
+use llm_policy::guardrails::Guardrails;
+
+use crate::webhook_client::HttpWebhook;
 
 /// The SQLite file and the journal directory, in the data directory, by default.
 pub const DEFAULT_DATABASE_FILE: &str = "llm-gateway.db";
@@ -22,6 +26,11 @@ pub struct AppState {
     pub prices: ArcSwap<PriceBook>,
     /// Keys, budgets, limits and spend.
     pub policy: Arc<Policy>,
+    /// The response cache, when enabled, and the namespace of keys without their own.
+    pub cache: Option<Arc<ResponseCache>>,
+    pub cache_namespace: Option<String>,
+    /// The configured guardrails.
+    pub guardrails: Guardrails,
     pub max_request_bytes: usize,
     /// UNIX seconds at start, for `created` in the models list.
     pub started: u64,
@@ -33,13 +42,39 @@ impl AppState {
     pub async fn build(config: &GatewayConfig) -> Result<Arc<AppState>, String> {
         let (router, prices) = build_router(config).map_err(|e| e.message.to_string())?;
         let policy = Policy::open(policy_settings(config)).await?;
+        let cache = config.cache.as_ref().map(build_cache).transpose()?;
+        let webhooks = Arc::new(HttpWebhook(
+            build_http_client().map_err(|e| e.message.to_string())?,
+        ));
+        let guardrails =
+            Guardrails::new(config.guardrails.clone(), webhooks).map_err(|errors| {
+                errors
+                    .into_iter()
+                    .map(|(path, message)| format!("{path}: {message}"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })?;
         Ok(Arc::new(AppState {
             router: ArcSwap::from_pointee(router),
             prices: ArcSwap::from_pointee(prices),
             policy: Arc::new(policy),
+            cache: cache.map(Arc::new),
+            cache_namespace: config.cache.as_ref().and_then(|c| c.namespace.clone()),
+            guardrails,
             max_request_bytes: config.server.max_request_bytes,
             started: llm_types::unix_now(),
         }))
+    }
+}
+
+/// The response cache of the configuration (no IO: Redis connects on first use).
+fn build_cache(config: &CacheConfig) -> Result<ResponseCache, String> {
+    let ttl = config.ttl.unwrap_or(cache::DEFAULT_TTL);
+    match &config.backend {
+        CacheBackend::Local { max_bytes } => Ok(ResponseCache::local(*max_bytes, ttl)),
+        CacheBackend::Redis { url, prefix } => {
+            ResponseCache::redis(url, prefix, ttl).map_err(|e| format!("cache: {e}"))
+        }
     }
 }
 

@@ -18,3 +18,4 @@ pub mod prices;
 pub mod routes;
 pub mod server;
 pub mod stream;
+pub mod webhook_client;

@@ -91,6 +91,20 @@ impl Meter {
         cost
     }
 
+    /// Settles an answer served from the response cache: free, its usage recorded for the
+    /// log, the row marked as a cache hit.
+    pub fn finish_cache_hit(mut self, usage: Option<&Usage>) {
+        self.outcome.status = 200;
+        self.outcome.cache_hit = true;
+        if let Some(usage) = usage {
+            self.outcome.prompt_tokens = usage.prompt_tokens;
+            self.outcome.completion_tokens = usage.completion_tokens;
+            self.outcome.cached_tokens = usage.cached_tokens();
+        }
+        self.outcome.cost = NanoDollars::ZERO;
+        self.settle();
+    }
+
     /// Settles an answer whose usage never came: the prompt estimate and `completion_chars`
     /// of output at four characters a token, marked estimated.
     fn finish_estimated(mut self, status: u16, completion_chars: u64) {

@@ -10,11 +10,15 @@
 //! - [`journal`]: the append-only spend journal and its shipper to SQL.
 //! - [`admin`]: the admin API's operations (LiteLLM's `/key/*`, `/user/*`, `/team/*`,
 //!   `/spend/*` shapes) over the store.
+//! - [`guardrails`]: built-in and webhook guardrails on requests, responses and streams.
+//! - [`cache`]: the response cache (in-process or Redis) and its per-request controls.
 //! - [`period`]: budget periods.
 
 mod master_key;
 
 pub mod admin;
+pub mod cache;
+pub mod guardrails;
 pub mod journal;
 pub mod keys;
 pub mod limits;

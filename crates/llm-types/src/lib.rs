@@ -9,6 +9,7 @@
 //! unknown fields from providers are ignored) and strict on output (what we emit is what the
 //! OpenAI spec describes).
 
+pub mod assembly;
 pub mod catalog;
 mod chat_chunk;
 mod chat_message;

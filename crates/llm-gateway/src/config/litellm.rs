@@ -14,12 +14,13 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
+use super::cache::RawCacheParams;
 use super::env_refs;
 use super::issues::{Report, join, parse_section};
 use super::router::{RawRouter, outer_redis};
 use super::validated::{
     DeploymentConfig, GatewayConfig, PolicyConfig, RawPrices, ServerSettings, check_duration,
-    check_spec, check_target, dollars, fail_mode, mb_to_bytes, seconds,
+    check_spec, check_target, dollars, fail_mode, mb_to_bytes, parse_guardrails, seconds,
 };
 use llm_router::DeploymentSpec;
 
@@ -109,6 +110,10 @@ struct RawLitellmSettings {
     request_timeout: Option<f64>,
     #[serde(default, deserialize_with = "bool_like")]
     drop_params: Option<bool>,
+    /// The response cache (`cache: true` + `cache_params`).
+    #[serde(default, deserialize_with = "bool_like")]
+    cache: Option<bool>,
+    cache_params: Option<Value>,
     /// The gateway-wide budget and its period.
     #[serde(default, deserialize_with = "number_like")]
     max_budget: Option<f64>,
@@ -175,6 +180,7 @@ pub fn parse(mut root: serde_json::Map<String, Value>, report: &mut Report) -> G
     };
 
     let mut default_timeout = None;
+    let mut cache_params: Option<Option<Value>> = None;
     let mut global_drop_params = false;
     let mut entries = Vec::new();
     let (mut router, mut litellm_router) = (RawRouter::default(), RawRouter::default());
@@ -208,9 +214,18 @@ pub fn parse(mut root: serde_json::Map<String, Value>, report: &mut Report) -> G
                     settings.budget_duration.as_deref(),
                 );
                 config.policy.budget_duration = settings.budget_duration;
+                if settings.cache == Some(true) {
+                    cache_params = Some(settings.cache_params);
+                } else if settings.cache_params.is_some() {
+                    report.notice(
+                        "litellm_settings.cache_params",
+                        "ignored: the cache is off (`litellm_settings.cache: true` turns it on)",
+                    );
+                }
                 report.unsupported_keys("litellm_settings", settings.router.unknown.keys());
                 litellm_router = settings.router;
             }
+            "guardrails" => parse_guardrails(&mut config, &value, report),
             "router_settings" => {
                 router = parse_section(report, "router_settings", value).unwrap_or_default();
                 report.unsupported_keys("router_settings", router.unknown.keys());
@@ -235,6 +250,15 @@ pub fn parse(mut root: serde_json::Map<String, Value>, report: &mut Report) -> G
     let mut router = router.or(litellm_router);
     router.outer_redis = outer_redis(None);
     config.router = router.settings("router_settings", &groups, report);
+    if let Some(params) = cache_params {
+        let path = "litellm_settings.cache_params";
+        let raw = match params {
+            None | Some(Value::Null) => Some(RawCacheParams::default()),
+            Some(value) => parse_section::<RawCacheParams>(report, path, value),
+        };
+        let shared = config.router.redis.as_ref().map(|r| r.url.clone());
+        config.cache = raw.and_then(|raw| raw.validate(report, path, shared.as_deref(), false));
+    }
     config
 }
 

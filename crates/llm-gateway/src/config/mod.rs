@@ -6,6 +6,7 @@
 //! TOML, read through figment; server settings are then overridden by `LLM_GATEWAY_*`
 //! environment variables ([`source`]) and last by command-line flags.
 
+mod cache;
 mod env_refs;
 mod issues;
 mod litellm;
@@ -14,6 +15,7 @@ mod router;
 mod source;
 mod validated;
 
+pub use cache::{CacheBackend, CacheConfig};
 pub use issues::{ConfigIssue, IssueLevel, Report, missing_field};
 pub use source::{DEMO_CONFIG, load_file, load_str};
 pub use validated::{DeploymentConfig, GatewayConfig, PolicyConfig, ServerSettings};

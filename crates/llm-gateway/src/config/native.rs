@@ -20,12 +20,13 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
+use super::cache::RawCacheParams;
 use super::env_refs;
 use super::issues::{Report, parse_section};
 use super::router::{RawRouter, outer_redis};
 use super::validated::{
     DeploymentConfig, GatewayConfig, PolicyConfig, RawPrices, ServerSettings, check_duration,
-    check_spec, check_target, dollars, fail_mode, mb_to_bytes, seconds,
+    check_spec, check_target, dollars, fail_mode, mb_to_bytes, parse_guardrails, seconds,
 };
 use llm_router::DeploymentSpec;
 
@@ -104,10 +105,13 @@ pub fn parse(root: serde_json::Map<String, Value>, report: &mut Report) -> Gatew
     };
     let mut router = None;
     let mut redis_url = None;
+    let mut cache = None;
     for (key, value) in root {
         match key.as_str() {
             "router" => router = parse_section::<RawRouter>(report, "router", value),
             "redis_url" => redis_url = parse_section::<Option<String>>(report, "redis_url", value),
+            "cache" => cache = parse_section::<RawCacheParams>(report, "cache", value),
+            "guardrails" => parse_guardrails(&mut config, &value, report),
             "policy" => {
                 if let Some(policy) = parse_section::<RawPolicy>(report, "policy", value) {
                     config.policy = policy_settings(policy, report);
@@ -131,7 +135,8 @@ pub fn parse(root: serde_json::Map<String, Value>, report: &mut Report) -> Gatew
             },
             other => report.error(
                 other,
-                "unknown key (expected `server`, `policy`, `router`, `models` or `redis_url`)",
+                "unknown key (expected `server`, `policy`, `cache`, `guardrails`, `router`, \
+                 `models` or `redis_url`)",
             ),
         }
     }
@@ -148,6 +153,10 @@ pub fn parse(root: serde_json::Map<String, Value>, report: &mut Report) -> Gatew
         .collect::<Vec<_>>();
     let groups: Vec<&str> = groups.iter().map(String::as_str).collect();
     config.router = router.settings("router", &groups, report);
+    if let Some(raw) = cache {
+        let shared = config.router.redis.as_ref().map(|r| r.url.clone());
+        config.cache = raw.validate(report, "cache", shared.as_deref(), true);
+    }
     config
 }
 

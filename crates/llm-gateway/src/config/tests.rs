@@ -333,3 +333,99 @@ fn redis_for_shared_router_state_in_every_spelling() {
         assert_eq!(issues(&report), expected_issues, "{yaml}");
     }
 }
+
+#[test]
+fn the_response_cache_in_both_formats() {
+    let litellm = "model_list:\n  - model_name: m\n    litellm_params: {model: mock/m}\n";
+    let models = "models:\n  - {name: m, model: mock/m}\n";
+    let local = |mb: u64| CacheBackend::Local {
+        max_bytes: mb * 1024 * 1024,
+    };
+    let redis = |url: &str| CacheBackend::Redis {
+        url: url.to_owned(),
+        prefix: "llmgw:cache:".to_owned(),
+    };
+    // (document, expected backend / ttl seconds / namespace, expected issues)
+    type Case<'a> = (
+        String,
+        Option<(CacheBackend, Option<u64>, Option<&'a str>)>,
+        Vec<&'a str>,
+    );
+    let cases: Vec<Case> = vec![
+        (litellm.to_owned(), None, vec![]),
+        (
+            format!("{litellm}litellm_settings: {{cache: true}}\n"),
+            Some((local(64), None, None)),
+            vec![],
+        ),
+        (
+            format!(
+                "{litellm}litellm_settings:\n  cache: \"true\"\n  cache_params: {{type: redis, \
+                 host: cache.internal, port: 6380, password: pw, ttl: 600, namespace: team-a}}\n"
+            ),
+            Some((
+                redis("redis://:pw@cache.internal:6380"),
+                Some(600),
+                Some("team-a"),
+            )),
+            vec![],
+        ),
+        (
+            format!(
+                "{litellm}router_settings: {{redis_url: \"redis://shared:6379\"}}\n\
+                 litellm_settings: {{cache: true, cache_params: {{type: redis}}}}\n"
+            ),
+            Some((redis("redis://shared:6379"), None, None)),
+            vec![],
+        ),
+        (
+            format!("{litellm}litellm_settings: {{cache: false, cache_params: {{type: redis}}}}\n"),
+            None,
+            vec!["notice litellm_settings.cache_params"],
+        ),
+        (
+            format!("{litellm}litellm_settings: {{cache: true, cache_params: {{type: s3}}}}\n"),
+            None,
+            vec!["error litellm_settings.cache_params.type"],
+        ),
+        (
+            format!(
+                "{litellm}litellm_settings: {{cache: true, cache_params: {{mode: default_off}}}}\n"
+            ),
+            Some((local(64), None, None)),
+            vec!["unsupported litellm_settings.cache_params.mode"],
+        ),
+        (
+            format!("{litellm}litellm_settings: {{cache: true, cache_params: {{ttl: -1}}}}\n"),
+            Some((local(64), None, None)),
+            vec!["error litellm_settings.cache_params.ttl"],
+        ),
+        (
+            format!("{models}cache: {{type: local, max_size_mb: 8, ttl: 30}}\n"),
+            Some((local(8), Some(30), None)),
+            vec![],
+        ),
+        (
+            format!("{models}cache: {{type: redis, url: \"redis://c:1\", colour: red}}\n"),
+            Some((redis("redis://c:1"), None, None)),
+            vec!["error cache.colour"],
+        ),
+    ];
+    for (yaml, expected, expected_issues) in cases {
+        // A Redis from the environment would fill in where these cases name none.
+        if std::env::var("REDIS_URL").is_ok_and(|u| !u.is_empty()) && yaml.contains("type: redis}")
+        {
+            continue;
+        }
+        let (config, report) = load_str(&yaml);
+        let cache = config.unwrap().cache.map(|c| {
+            (
+                c.backend,
+                c.ttl.map(|t| t.as_secs()),
+                c.namespace.map(|n| n.leak() as &str),
+            )
+        });
+        assert_eq!(cache, expected, "{yaml}");
+        assert_eq!(issues(&report), expected_issues, "{yaml}");
+    }
+}

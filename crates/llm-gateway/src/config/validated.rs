@@ -164,6 +164,26 @@ pub struct GatewayConfig {
     pub deployments: Vec<DeploymentConfig>,
     pub router: RouterSettings,
     pub policy: PolicyConfig,
+    /// The response cache, when enabled.
+    pub cache: Option<super::cache::CacheConfig>,
+    /// The guardrails (LiteLLM's `guardrails:` list).
+    pub guardrails: Vec<llm_policy::guardrails::GuardrailSpec>,
+}
+
+/// Parses the `guardrails:` list into `config`, reporting every error by its path.
+pub fn parse_guardrails(
+    config: &mut GatewayConfig,
+    value: &serde_json::Value,
+    report: &mut Report,
+) {
+    match llm_policy::guardrails::GuardrailSpec::from_litellm(value) {
+        Ok(specs) => config.guardrails = specs,
+        Err(errors) => {
+            for (path, message) in errors {
+                report.error(path, message);
+            }
+        }
+    }
 }
 
 impl GatewayConfig {

@@ -1,12 +1,19 @@
-//! `POST /v1/chat/completions`, streamed or not, behind the policy gate.
+//! `POST /v1/chat/completions`, streamed or not, in the order of the request path: the
+//! guardrail selection, the policy gate, the pre-call guardrails, the response cache, the
+//! router (with during-call guardrails beside it), the post-call guardrails. Answers are
+//! stored in the cache before the post-call pass, which therefore also runs on hits.
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use llm_types::{ChatCompletionRequest, Error};
+use llm_types::assembly::replay;
+use llm_types::{ChatCompletionRequest, ChatCompletionResponse, Error, Usage};
 use std::sync::Arc;
 
+use super::cached::{CacheFill, Cacheable, replay_stream};
 use super::gate;
+use super::guarded::ChatGuard;
 use super::headers::{RouteInfo, apply_rate_headers};
 use crate::app::AppState;
 use crate::context::RequestContext;
@@ -17,10 +24,14 @@ use crate::stream::sse_response;
 pub async fn chat_completions(
     State(app): State<Arc<AppState>>,
     context: RequestContext,
+    headers: HeaderMap,
     JsonBody(mut request): JsonBody<ChatCompletionRequest>,
 ) -> Result<Response, Response> {
     request.validate().map_err(IntoResponse::into_response)?;
     let prompt_estimate = request.estimate_prompt_tokens();
+    let mut guard = ChatGuard::select(&app, &context, &mut request, prompt_estimate)
+        .map_err(IntoResponse::into_response)?;
+    let controls = request.extra.remove("cache");
     let mut model = std::mem::take(&mut request.model);
     let meter = gate::admit(
         &app,
@@ -31,36 +42,124 @@ pub async fn chat_completions(
     )
     .await?;
     request.model = model.clone();
+    if let Err(error) = guard.pre_call(&mut request, &model).await {
+        return Err(refuse(meter, &context, &model, error));
+    }
+    let cacheable = match Cacheable::of(&app, &request, controls, &model, &headers) {
+        Ok(cacheable) => cacheable,
+        Err(error) => return Err(refuse(meter, &context, &model, error)),
+    };
+    if let Some(cacheable) = &cacheable
+        && let Some(answer) = cached_answer(cacheable).await
+    {
+        let usage = answer.usage.clone();
+        let served = serve_cached(answer, cacheable, &request, &guard, &context).await;
+        match &served {
+            Ok(_) => meter.finish_cache_hit(usage.as_ref()),
+            Err(error) => {
+                meter.finish(error.status(), None);
+            }
+        }
+        log_outcome(&context, &model, served.as_ref().err());
+        return served.map_err(IntoResponse::into_response);
+    }
     let router = app.router.load_full();
     let outcome = if request.is_stream() {
-        stream(&router, request, &context, meter).await
+        stream(&router, request, &context, meter, cacheable, &guard).await
     } else {
-        complete(&router, request, meter).await
+        complete(&router, request, meter, cacheable, &guard).await
     };
     log_outcome(&context, &model, outcome.as_ref().err());
     outcome.map_err(IntoResponse::into_response)
+}
+
+/// Settles a request refused after admission (nothing reached the upstream).
+fn refuse(meter: Meter, context: &RequestContext, model: &str, error: Error) -> Response {
+    meter.finish(error.status(), None);
+    log_outcome(context, model, Some(&error));
+    error.into_response()
+}
+
+/// A readable cached answer, if there is one.
+async fn cached_answer(cacheable: &Cacheable) -> Option<ChatCompletionResponse> {
+    let bytes = cacheable.lookup().await?;
+    match serde_json::from_slice(&bytes) {
+        Ok(answer) => Some(answer),
+        Err(error) => {
+            tracing::warn!(%error, "unreadable cache entry ignored");
+            None
+        }
+    }
+}
+
+/// A cached answer as the request wants it (JSON, or replayed as a stream), through the
+/// post-call guardrails like a fresh one.
+async fn serve_cached(
+    mut answer: ChatCompletionResponse,
+    cacheable: &Cacheable,
+    request: &ChatCompletionRequest,
+    guard: &ChatGuard,
+    context: &RequestContext,
+) -> Result<Response, Error> {
+    let mut response = if request.is_stream() {
+        let show_usage = request.wants_stream_usage();
+        let chunks = guard.wrap_stream(replay_stream(replay(&answer, show_usage)));
+        sse_response(chunks, show_usage, context.id.clone())
+    } else {
+        guard.post_call(&mut answer).await?;
+        Json(answer).into_response()
+    };
+    cacheable.apply_headers(response.headers_mut(), true);
+    Ok(response)
 }
 
 async fn complete(
     router: &llm_router::Router,
     request: ChatCompletionRequest,
     mut meter: Meter,
+    cacheable: Option<Cacheable>,
+    guard: &ChatGuard,
 ) -> Result<Response, Error> {
-    match router.chat(request).await {
-        Ok(routed) => {
-            meter.served_by(&routed.deployment.id, &routed.deployment.target_model);
-            let rate = meter.rate_headers().copied().unwrap_or_default();
-            let cost = meter.finish(200, routed.value.usage.as_ref());
-            let info = RouteInfo::of(&routed).with_cost(cost);
-            let mut response = info.apply(Json(routed.value).into_response());
-            apply_rate_headers(response.headers_mut(), &rate);
-            Ok(response)
-        }
+    let (routed, during) = if guard.has_during_call() {
+        let during_request = request.clone();
+        tokio::join!(router.chat(request), guard.during_call(&during_request))
+    } else {
+        (router.chat(request).await, Ok(()))
+    };
+    let mut routed = match routed {
+        Ok(routed) => routed,
         Err(error) => {
             meter.finish(error.status(), None);
-            Err(error)
+            return Err(error);
         }
+    };
+    meter.served_by(&routed.deployment.id, &routed.deployment.target_model);
+    let rate = meter.rate_headers().copied().unwrap_or_default();
+    let usage: Option<Usage> = routed.value.usage.clone();
+    // The upstream answered (and billed) whatever the guardrails decide next.
+    let checked = match during {
+        Ok(()) => {
+            if let Some(cacheable) = &cacheable
+                && let Ok(bytes) = serde_json::to_vec(&routed.value)
+            {
+                cacheable.store_now(bytes).await;
+            }
+            guard.post_call(&mut routed.value).await
+        }
+        Err(blocked) => Err(blocked),
+    };
+    if let Err(error) = checked {
+        meter.finish(error.status(), usage.as_ref());
+        return Err(error);
     }
+    let cost = meter.finish(200, usage.as_ref());
+    let info = RouteInfo::of(&routed).with_cost(cost);
+    let mut response = info.apply(Json(routed.value).into_response());
+    apply_rate_headers(response.headers_mut(), &rate);
+    if let Some(cacheable) = &cacheable {
+        cacheable.apply_headers(response.headers_mut(), false);
+    }
+    Ok(response)
 }
 
 async fn stream(
@@ -68,9 +167,20 @@ async fn stream(
     request: ChatCompletionRequest,
     context: &RequestContext,
     mut meter: Meter,
+    cacheable: Option<Cacheable>,
+    guard: &ChatGuard,
 ) -> Result<Response, Error> {
     let show_usage = request.wants_stream_usage();
-    let routed = match router.chat_stream(request).await {
+    let (routed, during) = if guard.has_during_call() {
+        let during_request = request.clone();
+        tokio::join!(
+            router.chat_stream(request),
+            guard.during_call(&during_request)
+        )
+    } else {
+        (router.chat_stream(request).await, Ok(()))
+    };
+    let routed = match routed {
         Ok(routed) => routed,
         Err(error) => {
             meter.finish(error.status(), None);
@@ -80,11 +190,21 @@ async fn stream(
     meter.served_by(&routed.deployment.id, &routed.deployment.target_model);
     let rate = meter.rate_headers().copied().unwrap_or_default();
     let info = RouteInfo::of(&routed);
-    let chunks = Box::pin(MeteredStream::new(routed.value, meter));
+    // From here the meter lives in the stream: dropped (a block, a client gone), it drains
+    // the upstream for its usage.
+    let mut chunks: llm_providers::ChatStream = Box::pin(MeteredStream::new(routed.value, meter));
+    during?;
+    if let Some(cacheable) = &cacheable {
+        chunks = Box::pin(CacheFill::new(chunks, cacheable.clone()));
+    }
+    let chunks = guard.wrap_stream(chunks);
     // The router only returns a stream once its first token arrived (earlier failures were
     // retried or fell back), so answering 200 here never hides an immediate failure.
     let mut response = info.apply(sse_response(chunks, show_usage, context.id.clone()));
     apply_rate_headers(response.headers_mut(), &rate);
+    if let Some(cacheable) = &cacheable {
+        cacheable.apply_headers(response.headers_mut(), false);
+    }
     Ok(response)
 }
 

@@ -1,10 +1,12 @@
 //! HTTP routes: the OpenAI-compatible LLM API, health, and the OpenAI-shaped 404/405.
 
 mod admin;
+mod cached;
 mod chat;
 mod deployment_health;
 mod embeddings;
 mod gate;
+mod guarded;
 mod headers;
 mod health;
 mod models;

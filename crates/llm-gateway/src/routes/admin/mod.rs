@@ -4,6 +4,7 @@
 //! virtual key may call about itself. The operations live in `llm_policy::admin`; here are
 //! HTTP, the master-key gate and telling every instance about a change.
 
+mod cache;
 mod extract;
 mod keys;
 mod models;
@@ -60,6 +61,9 @@ pub fn routes(app: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/global/spend/keys", get(spend::per_key))
         .route("/global/spend/models", get(spend::per_model))
         .route("/global/spend/teams", get(spend::per_team))
+        .route("/cache/ping", get(cache::ping))
+        .route("/cache/delete", post(cache::delete))
+        .route("/cache/flushall", post(cache::flush_all))
         .route("/model/info", get(models::info))
         .route("/v1/model/info", get(models::info))
         .route_layer(middleware::from_fn_with_state(app, require_master))
