@@ -8,6 +8,7 @@
 //! The load generator shares the machine with both servers, so numbers compare runs on one
 //! machine; they are not absolute capacities.
 
+mod extras;
 mod load;
 mod open;
 mod policy;
@@ -45,6 +46,8 @@ pub struct Options {
     pub families: Vec<String>,
     /// Also bench a gateway with a virtual key, rate limits and spend logging on.
     pub policy: bool,
+    /// Also bench the response cache (hit and miss paths) and a PII guardrail.
+    pub extras: bool,
 }
 
 impl Options {
@@ -58,6 +61,7 @@ impl Options {
         direct_only: false,
         families: Vec::new(),
         policy: false,
+        extras: false,
     };
 
     /// Long enough for stable tails.
@@ -70,12 +74,13 @@ impl Options {
         direct_only: false,
         families: Vec::new(),
         policy: false,
+        extras: false,
     };
 
     pub fn parse(args: &[String]) -> Result<Self, String> {
         const USAGE: &str = "usage: cargo xtask bench [--quick|--full] [--duration SECS] \
                              [--concurrency N] [--rate N] [--direct-only] [--family NAME]... \
-                             [--policy]";
+                             [--policy] [--extras]";
         // Profile first, so explicit values override it whatever the order.
         let mut opts = if args.iter().any(|a| a == "--full") {
             Options::FULL
@@ -102,6 +107,7 @@ impl Options {
                 "--rate" => opts.rate = u32::try_from(value(arg)?).map_err(|e| e.to_string())?,
                 "--direct-only" => opts.direct_only = true,
                 "--policy" => opts.policy = true,
+                "--extras" => opts.extras = true,
                 "--family" => {
                     let name = args
                         .next()
@@ -248,6 +254,34 @@ async fn measure(opts: &Options, target_dir: &Path) -> Result<Report, String> {
             memory.push(("llm-gateway (key+limits+spend)", gateway.memory()?));
             gateway.stop().await;
         }
+        if opts.extras {
+            let dir = out.join("extras");
+            policy::fresh_dir(&dir)?;
+            let config = dir.join("gateway-config.yaml");
+            std::fs::write(&config, extras::gateway_config(mock.addr.port()))
+                .map_err(|e| format!("{}: {e}", config.display()))?;
+            let mut gw_cmd = tokio::process::Command::new(release.join("llm-gateway"));
+            gw_cmd
+                .arg("--config")
+                .arg(&config)
+                .args(["--host", "127.0.0.1", "--port", "0"]);
+            let gateway =
+                Server::start("llm-gateway", gw_cmd, &dir.join("llm-gateway.log")).await?;
+            gateway.wait_ready(&client, "/health/readiness").await?;
+            for (via, extra) in extras::SCENARIOS {
+                for stream in [false, true] {
+                    let target = Target {
+                        url: format!("{}/v1/chat/completions", gateway.base_url()),
+                        auth: format!("Bearer {MASTER_KEY}"),
+                        body: request_body_with("bench", stream, extra),
+                        stream,
+                    };
+                    scenarios.push(scenario(via, target, opts, &client).await?);
+                }
+            }
+            memory.push(("llm-gateway (cache+guardrails)", gateway.memory()?));
+            gateway.stop().await;
+        }
     }
     memory.push((mock.name, mock.memory()?));
     mock.stop().await;
@@ -308,9 +342,14 @@ async fn scenario(
 }
 
 fn request_body(model: &str, stream: bool) -> Bytes {
+    request_body_with(model, stream, "")
+}
+
+/// The bench request with `extra` JSON members appended (`,"cache":{...}`).
+fn request_body_with(model: &str, stream: bool, extra: &str) -> Bytes {
     let stream = if stream { r#","stream":true"# } else { "" };
     Bytes::from(format!(
-        r#"{{"model":"{model}","messages":[{{"role":"user","content":"hello from the benchmark, please echo this short sentence back"}}],"max_tokens":64{stream}}}"#
+        r#"{{"model":"{model}","messages":[{{"role":"user","content":"hello from the benchmark, please echo this short sentence back"}}],"max_tokens":64{stream}{extra}}}"#
     ))
 }
 
@@ -389,6 +428,7 @@ mod tests {
         assert_eq!((custom.concurrency, custom.rate), (8, 50));
         assert!(parse(&["--direct-only"]).unwrap().direct_only);
         assert!(parse(&["--policy"]).unwrap().policy);
+        assert!(parse(&["--extras"]).unwrap().extras);
         assert_eq!(
             parse(&["--family", "anthropic"]).unwrap().families,
             ["anthropic"]
