@@ -228,19 +228,8 @@ async fn measure(opts: &Options, target_dir: &Path) -> Result<Report, String> {
         memory.push((gateway.name, gateway.memory()?));
         gateway.stop().await;
         if opts.policy {
-            let dir = out.join("policy");
-            policy::fresh_dir(&dir)?;
-            let config = dir.join("gateway-config.yaml");
-            std::fs::write(&config, policy::gateway_config(mock.addr.port()))
-                .map_err(|e| format!("{}: {e}", config.display()))?;
-            let mut gw_cmd = tokio::process::Command::new(release.join("llm-gateway"));
-            gw_cmd
-                .arg("--config")
-                .arg(&config)
-                .args(["--host", "127.0.0.1", "--port", "0"]);
-            let gateway =
-                Server::start("llm-gateway", gw_cmd, &dir.join("llm-gateway.log")).await?;
-            gateway.wait_ready(&client, "/health/readiness").await?;
+            let config = policy::gateway_config(mock.addr.port());
+            let gateway = start_gateway(&release, &out.join("policy"), &config, &client).await?;
             let key = policy::generate_key(&client, &gateway.base_url()).await?;
             for stream in [false, true] {
                 let target = Target {
@@ -255,19 +244,8 @@ async fn measure(opts: &Options, target_dir: &Path) -> Result<Report, String> {
             gateway.stop().await;
         }
         if opts.extras {
-            let dir = out.join("extras");
-            policy::fresh_dir(&dir)?;
-            let config = dir.join("gateway-config.yaml");
-            std::fs::write(&config, extras::gateway_config(mock.addr.port()))
-                .map_err(|e| format!("{}: {e}", config.display()))?;
-            let mut gw_cmd = tokio::process::Command::new(release.join("llm-gateway"));
-            gw_cmd
-                .arg("--config")
-                .arg(&config)
-                .args(["--host", "127.0.0.1", "--port", "0"]);
-            let gateway =
-                Server::start("llm-gateway", gw_cmd, &dir.join("llm-gateway.log")).await?;
-            gateway.wait_ready(&client, "/health/readiness").await?;
+            let config = extras::gateway_config(mock.addr.port());
+            let gateway = start_gateway(&release, &out.join("extras"), &config, &client).await?;
             for (via, extra) in extras::SCENARIOS {
                 for stream in [false, true] {
                     let target = Target {
@@ -287,6 +265,27 @@ async fn measure(opts: &Options, target_dir: &Path) -> Result<Report, String> {
     mock.stop().await;
 
     Ok(Report::new(opts, scenarios, memory))
+}
+
+/// Starts one more gateway on `config`, in a fresh `dir` (its database, journal and log), and
+/// waits until it is ready.
+async fn start_gateway(
+    release: &Path,
+    dir: &Path,
+    config: &str,
+    client: &reqwest::Client,
+) -> Result<Server, String> {
+    policy::fresh_dir(dir)?;
+    let path = dir.join("gateway-config.yaml");
+    std::fs::write(&path, config).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut command = tokio::process::Command::new(release.join("llm-gateway"));
+    command
+        .arg("--config")
+        .arg(&path)
+        .args(["--host", "127.0.0.1", "--port", "0"]);
+    let gateway = Server::start("llm-gateway", command, &dir.join("llm-gateway.log")).await?;
+    gateway.wait_ready(client, "/health/readiness").await?;
+    Ok(gateway)
 }
 
 /// One target: a preflight request (fail fast and say why, rather than measure errors for a
