@@ -5,7 +5,7 @@
 use llm_types::{Error, ErrorKind, ErrorOrigin};
 
 use super::key_types::*;
-use super::wire::{duration_in, opt_dollars_in, time_in};
+use super::wire::{LimitFields, apply_limits, duration_in, time_in};
 use super::{Admin, Outcome, key_hash_of, not_found, page_count, store_error};
 use crate::keys::{generate_key, hash_key, key_preview};
 use crate::records::{KeyRecord, Limits};
@@ -282,8 +282,6 @@ fn generated(key: String, record: &KeyRecord) -> GeneratedKey {
 
 /// Validates the given fields and writes them into `record`.
 pub(super) fn apply(fields: &KeyFields, record: &mut KeyRecord, now_ms: i64) -> Result<(), Error> {
-    let max_budget = opt_dollars_in("max_budget", fields.max_budget)?;
-    let soft_budget = opt_dollars_in("soft_budget", fields.soft_budget)?;
     if fields.duration.is_some() && fields.expires.is_some() {
         return Err(Error::invalid_param(
             "expires",
@@ -297,23 +295,23 @@ pub(super) fn apply(fields: &KeyFields, record: &mut KeyRecord, now_ms: i64) -> 
     if let Some(text) = &fields.expires {
         record.expires_at = Some(time_in("expires", text)?.0);
     }
-    if let Some(text) = &fields.budget_duration {
-        let (text, ms) = duration_in("budget_duration", text)?;
-        record.limits.budget_duration = Some(text);
-        record.budget_reset_at = Some(now_ms.saturating_add(ms));
-    }
+    apply_limits(
+        LimitFields {
+            max_budget: fields.max_budget,
+            soft_budget: fields.soft_budget,
+            budget_duration: fields.budget_duration.as_deref(),
+            rpm_limit: fields.rpm_limit,
+            tpm_limit: fields.tpm_limit,
+            max_parallel_requests: fields.max_parallel_requests,
+        },
+        &mut record.limits,
+        &mut record.budget_reset_at,
+        now_ms,
+    )?;
     if let Some(alias) = &fields.key_alias {
         let alias = alias.trim();
         record.key_alias = (!alias.is_empty()).then(|| alias.to_owned());
     }
-    set(&mut record.limits.max_budget, max_budget);
-    set(&mut record.limits.soft_budget, soft_budget);
-    set(&mut record.limits.rpm_limit, fields.rpm_limit);
-    set(&mut record.limits.tpm_limit, fields.tpm_limit);
-    set(
-        &mut record.limits.max_parallel_requests,
-        fields.max_parallel_requests,
-    );
     if let Some(models) = &fields.models {
         record.models = models.clone();
     }
@@ -342,10 +340,4 @@ pub(super) fn apply(fields: &KeyFields, record: &mut KeyRecord, now_ms: i64) -> 
         record.blocked = blocked;
     }
     Ok(())
-}
-
-fn set<T>(slot: &mut Option<T>, value: Option<T>) {
-    if value.is_some() {
-        *slot = value;
-    }
 }

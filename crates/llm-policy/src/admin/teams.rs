@@ -5,7 +5,7 @@ use llm_types::Error;
 use serde::{Deserialize, Serialize};
 
 use super::key_types::KeyInfo;
-use super::wire::{dollars_out, duration_in, iso_out, opt_dollars_in, opt_iso_out};
+use super::wire::{LimitFields, apply_limits, dollars_out, iso_out, opt_iso_out};
 use super::{Admin, Outcome, not_found, random_id, store_error};
 use crate::records::{Limits, TeamMember, TeamRecord};
 use crate::store::KeyFilter;
@@ -400,31 +400,19 @@ fn add_member(team: &mut TeamRecord, member: MemberIn, field: &str) -> Result<()
 }
 
 fn apply(fields: &TeamFields, team: &mut TeamRecord, now_ms: i64) -> Result<(), Error> {
-    let max_budget = opt_dollars_in("max_budget", fields.max_budget)?;
-    let soft_budget = opt_dollars_in("soft_budget", fields.soft_budget)?;
-    if let Some(text) = &fields.budget_duration {
-        let (text, ms) = duration_in("budget_duration", text)?;
-        team.limits.budget_duration = Some(text);
-        team.budget_reset_at = Some(now_ms.saturating_add(ms));
-    }
-    if max_budget.is_some() {
-        team.limits.max_budget = max_budget;
-    }
-    if soft_budget.is_some() {
-        team.limits.soft_budget = soft_budget;
-    }
-    for (slot, value) in [
-        (&mut team.limits.rpm_limit, fields.rpm_limit),
-        (&mut team.limits.tpm_limit, fields.tpm_limit),
-        (
-            &mut team.limits.max_parallel_requests,
-            fields.max_parallel_requests,
-        ),
-    ] {
-        if value.is_some() {
-            *slot = value;
-        }
-    }
+    apply_limits(
+        LimitFields {
+            max_budget: fields.max_budget,
+            soft_budget: fields.soft_budget,
+            budget_duration: fields.budget_duration.as_deref(),
+            rpm_limit: fields.rpm_limit,
+            tpm_limit: fields.tpm_limit,
+            max_parallel_requests: fields.max_parallel_requests,
+        },
+        &mut team.limits,
+        &mut team.budget_reset_at,
+        now_ms,
+    )?;
     if fields.team_alias.is_some() {
         team.team_alias = fields.team_alias.clone();
     }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::key_types::{GenerateKeyRequest, GeneratedKey, KeyFields, KeyInfo};
 use super::teams::TeamInfo;
-use super::wire::{dollars_out, duration_in, iso_out, opt_dollars_in, opt_iso_out};
+use super::wire::{LimitFields, apply_limits, dollars_out, duration_in, iso_out, opt_iso_out};
 use super::{Admin, Outcome, not_found, page_count, random_id, store_error};
 use crate::records::{Limits, TeamMember, UserRecord};
 use crate::store::KeyFilter;
@@ -358,8 +358,6 @@ fn unknown_user(user_id: &str) -> Error {
 }
 
 fn apply(fields: &UserFields, record: &mut UserRecord, now_ms: i64) -> Result<(), Error> {
-    let max_budget = opt_dollars_in("max_budget", fields.max_budget)?;
-    let soft_budget = opt_dollars_in("soft_budget", fields.soft_budget)?;
     if let Some(role) = &fields.user_role {
         if !USER_ROLES.contains(&role.as_str()) {
             return Err(Error::invalid_param(
@@ -369,29 +367,19 @@ fn apply(fields: &UserFields, record: &mut UserRecord, now_ms: i64) -> Result<()
         }
         record.user_role = Some(role.clone());
     }
-    if let Some(text) = &fields.budget_duration {
-        let (text, ms) = duration_in("budget_duration", text)?;
-        record.limits.budget_duration = Some(text);
-        record.budget_reset_at = Some(now_ms.saturating_add(ms));
-    }
-    if max_budget.is_some() {
-        record.limits.max_budget = max_budget;
-    }
-    if soft_budget.is_some() {
-        record.limits.soft_budget = soft_budget;
-    }
-    for (slot, value) in [
-        (&mut record.limits.rpm_limit, fields.rpm_limit),
-        (&mut record.limits.tpm_limit, fields.tpm_limit),
-        (
-            &mut record.limits.max_parallel_requests,
-            fields.max_parallel_requests,
-        ),
-    ] {
-        if value.is_some() {
-            *slot = value;
-        }
-    }
+    apply_limits(
+        LimitFields {
+            max_budget: fields.max_budget,
+            soft_budget: fields.soft_budget,
+            budget_duration: fields.budget_duration.as_deref(),
+            rpm_limit: fields.rpm_limit,
+            tpm_limit: fields.tpm_limit,
+            max_parallel_requests: fields.max_parallel_requests,
+        },
+        &mut record.limits,
+        &mut record.budget_reset_at,
+        now_ms,
+    )?;
     if fields.user_email.is_some() {
         record.user_email = fields.user_email.clone();
     }

@@ -5,6 +5,8 @@
 use llm_types::Error;
 use llm_types::money::NanoDollars;
 
+use crate::records::Limits;
+
 /// Float dollars from the JSON to nano-dollars, exactly: the float's shortest decimal form
 /// is parsed, so `0.1` is 100 000 000 nano-dollars, not a binary approximation. Negative,
 /// non-finite and sub-nano amounts are refused.
@@ -179,6 +181,52 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// The budget and rate-limit members of a key, user or team request, as given.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LimitFields<'a> {
+    pub max_budget: Option<f64>,
+    pub soft_budget: Option<f64>,
+    pub budget_duration: Option<&'a str>,
+    pub rpm_limit: Option<u64>,
+    pub tpm_limit: Option<u64>,
+    pub max_parallel_requests: Option<u64>,
+}
+
+/// Applies the members given (an absent one leaves the stored value); a new
+/// `budget_duration` starts its first period now.
+pub fn apply_limits(
+    fields: LimitFields<'_>,
+    limits: &mut Limits,
+    budget_reset_at: &mut Option<i64>,
+    now_ms: i64,
+) -> Result<(), Error> {
+    let max_budget = opt_dollars_in("max_budget", fields.max_budget)?;
+    let soft_budget = opt_dollars_in("soft_budget", fields.soft_budget)?;
+    if let Some(text) = fields.budget_duration {
+        let (text, ms) = duration_in("budget_duration", text)?;
+        limits.budget_duration = Some(text);
+        *budget_reset_at = Some(now_ms.saturating_add(ms));
+    }
+    let replace = |slot: &mut Option<u64>, value: Option<u64>| {
+        if value.is_some() {
+            *slot = value;
+        }
+    };
+    if max_budget.is_some() {
+        limits.max_budget = max_budget;
+    }
+    if soft_budget.is_some() {
+        limits.soft_budget = soft_budget;
+    }
+    replace(&mut limits.rpm_limit, fields.rpm_limit);
+    replace(&mut limits.tpm_limit, fields.tpm_limit);
+    replace(
+        &mut limits.max_parallel_requests,
+        fields.max_parallel_requests,
+    );
+    Ok(())
 }
 
 #[cfg(test)]
