@@ -118,6 +118,15 @@ fn policy_key_prefix(router_prefix: &str) -> String {
 
 /// The router for a configuration (every deployment's adapter prebuilt) and its prices.
 pub fn build_router(config: &GatewayConfig) -> Result<(Router, PriceBook), Error> {
+    build_router_on(config, None)
+}
+
+/// Like [`build_router`], on the shared state of a running router when given (a reload with
+/// the same Redis settings keeps cooldowns and usage instead of starting afresh).
+pub fn build_router_on(
+    config: &GatewayConfig,
+    state: Option<Arc<dyn llm_router::SharedState>>,
+) -> Result<(Router, PriceBook), Error> {
     let mut prices = PriceBook::default();
     let http = build_http_client()?;
     let mut per_group = std::collections::HashMap::<&str, usize>::new();
@@ -158,14 +167,10 @@ pub fn build_router(config: &GatewayConfig) -> Result<(Router, PriceBook), Error
     }
     // Redis (when configured) is only connected on first use: an unreachable server slows
     // nothing down at start and the router works on local state until it answers.
-    let state = llm_router::shared_state(config.router.redis.as_ref()).map_err(Error::internal)?;
-    if let Some(redis) = &config.router.redis {
-        tracing::info!(
-            redis = redis.endpoint().unwrap_or_default(),
-            key_prefix = redis.key_prefix,
-            "router state is shared through Redis"
-        );
-    }
+    let state = match state {
+        Some(state) => state,
+        None => new_shared_state(config)?,
+    };
     let mut router = Router::with_state(deployments, config.router.clone(), state);
     for (pattern, templates) in wildcards {
         router = router.with_wildcard(
@@ -174,6 +179,19 @@ pub fn build_router(config: &GatewayConfig) -> Result<(Router, PriceBook), Error
         );
     }
     Ok((router, prices))
+}
+
+/// The router's state backend of a configuration: Redis (connected on first use) or local.
+fn new_shared_state(config: &GatewayConfig) -> Result<Arc<dyn llm_router::SharedState>, Error> {
+    let state = llm_router::shared_state(config.router.redis.as_ref()).map_err(Error::internal)?;
+    if let Some(redis) = &config.router.redis {
+        tracing::info!(
+            redis = redis.endpoint().unwrap_or_default(),
+            key_prefix = redis.key_prefix,
+            "router state is shared through Redis"
+        );
+    }
+    Ok(state)
 }
 
 /// Fills a deployment's prices from the model catalog when the config gives none, so

@@ -73,9 +73,19 @@ fn check_config(file: &std::path::Path, strict: bool) -> ExitCode {
     }
 }
 
-/// Loads the configuration at `path` (or the demo) and places the data directory: relative
-/// to the config file's directory, the config file's directory by default.
+/// Loads the configuration at `path` (or the demo); on an invalid one says so and gives `None`.
 fn load(path: Option<&std::path::Path>) -> Option<GatewayConfig> {
+    let config = resolve(path);
+    if config.is_none() {
+        invalid();
+    }
+    config
+}
+
+/// Loads the configuration at `path` (or the demo), logging every issue with its key path,
+/// and places the data directory: relative to the config file's directory, the config
+/// file's directory by default.
+fn resolve(path: Option<&std::path::Path>) -> Option<GatewayConfig> {
     let (config, report) = match path {
         Some(path) => config::load_file(path),
         None => {
@@ -142,19 +152,27 @@ fn migrate(path: Option<&std::path::Path>) -> ExitCode {
 
 fn serve(cli: Cli) -> ExitCode {
     init_logging(&cli.log_format);
-    let Some(mut config) = load(cli.config.as_deref()) else {
+    let (path, host, port) = (cli.config.clone(), cli.host, cli.port);
+    // The same loading (data directory, flags over the file) at start and at each reload.
+    let reload_path = path.clone();
+    let reload: crate::reload::Loader = std::sync::Arc::new(move || {
+        let mut config = resolve(reload_path.as_deref())?;
+        if let Some(host) = &host {
+            config.server.host.clone_from(host);
+        }
+        if let Some(port) = port {
+            config.server.port = port;
+        }
+        Some(config)
+    });
+    let Some(config) = reload() else {
+        invalid();
         return ExitCode::FAILURE;
     };
-    if let Some(host) = cli.host {
-        config.server.host = host;
-    }
-    if let Some(port) = cli.port {
-        config.server.port = port;
-    }
     let Some(runtime) = runtime() else {
         return ExitCode::FAILURE;
     };
-    match runtime.block_on(server::run(config)) {
+    match runtime.block_on(server::run(config, path, reload)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             output::fatal(&error);
@@ -175,12 +193,15 @@ fn usable(config: Option<GatewayConfig>, report: &Report) -> Option<GatewayConfi
         }
     }
     if report.has_errors(false) {
-        output::fatal(
-            "the configuration is invalid (see the errors above; `llm-gateway check-config FILE` lists them)",
-        );
         return None;
     }
     config
+}
+
+fn invalid() {
+    output::fatal(
+        "the configuration is invalid (see the errors above; `llm-gateway check-config FILE` lists them)",
+    );
 }
 
 fn init_logging(format: &str) {

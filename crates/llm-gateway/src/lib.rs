@@ -15,6 +15,7 @@ pub mod extract;
 pub mod metering;
 pub mod output;
 pub mod prices;
+pub mod reload;
 pub mod routes;
 pub mod server;
 pub mod stream;

@@ -2,12 +2,13 @@
 
 use axum::serve::ListenerExt;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
 use crate::app::AppState;
 use crate::config::GatewayConfig;
-use crate::{output, routes};
+use crate::{output, reload, routes};
 
 /// How long in-flight requests and streams may take to finish after SIGTERM/SIGINT.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -16,8 +17,14 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// at the next start).
 const JOURNAL_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Serves `config` until SIGTERM or SIGINT, then drains in-flight requests.
-pub async fn run(config: GatewayConfig) -> Result<(), String> {
+/// Serves `config` until SIGTERM or SIGINT, then drains in-flight requests. `config_path` is
+/// the file `config` came from (`None`: the embedded demo) and `reload` reads it again, for a
+/// hot reload on SIGHUP or when the file changes.
+pub async fn run(
+    config: GatewayConfig,
+    config_path: Option<PathBuf>,
+    reload: reload::Loader,
+) -> Result<(), String> {
     let app = AppState::build(&config).await?;
     let policy = app.policy.clone();
     let address = format!("{}:{}", config.server.host, config.server.port);
@@ -27,6 +34,8 @@ pub async fn run(config: GatewayConfig) -> Result<(), String> {
     let local: SocketAddr = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(%local, models = ?config.model_names(), format = config.format, "llm-gateway started");
     output::listening(local);
+
+    reload::spawn(app.clone(), config, config_path, reload);
 
     let (signalled_tx, signalled_rx) = tokio::sync::watch::channel(false);
     // Streams are many small writes: without TCP_NODELAY, Nagle's algorithm holds each SSE

@@ -82,6 +82,17 @@ impl Gateway {
     /// Starts a gateway whose config and data live in `dir` (a restart on the same data, or
     /// two instances sharing one data directory).
     pub fn start_in(dir: std::sync::Arc<TempDir>, config: &str, env: &[(&str, &str)]) -> Gateway {
+        Gateway::start_logging_to(dir, config, env, Stdio::inherit())
+    }
+
+    /// Like [`Gateway::start_in`], with the gateway's stderr (its log) sent to `stderr`, e.g. a
+    /// file the test reads.
+    pub fn start_logging_to(
+        dir: std::sync::Arc<TempDir>,
+        config: &str,
+        env: &[(&str, &str)],
+        stderr: Stdio,
+    ) -> Gateway {
         let path = dir.0.join("config.yaml");
         std::fs::write(&path, config).unwrap();
         let mut command = Command::new(env!("CARGO_BIN_EXE_llm-gateway"));
@@ -99,7 +110,7 @@ impl Gateway {
             .env_remove("DATABASE_URL")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(stderr);
         let mut child = command.spawn().unwrap();
         let stdout = child.stdout.take().unwrap();
         let mut line = String::new();
