@@ -31,6 +31,8 @@ pub struct AppState {
     pub cache_namespace: Option<String>,
     /// The configured guardrails.
     pub guardrails: Guardrails,
+    /// Prometheus metrics, served at `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
     pub max_request_bytes: usize,
     /// UNIX seconds at start, for `created` in the models list.
     pub started: u64,
@@ -61,6 +63,7 @@ impl AppState {
             cache: cache.map(Arc::new),
             cache_namespace: config.cache.as_ref().and_then(|c| c.namespace.clone()),
             guardrails,
+            metrics: Arc::new(crate::metrics::Metrics::new()),
             max_request_bytes: config.server.max_request_bytes,
             started: llm_types::unix_now(),
         }))

@@ -13,6 +13,7 @@ pub mod config;
 pub mod context;
 pub mod extract;
 pub mod metering;
+pub mod metrics;
 pub mod output;
 pub mod prices;
 pub mod reload;

@@ -17,8 +17,9 @@ use llm_types::{ChatCompletionChunk, Error, ModelRef, Usage};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use crate::metrics::Metrics;
 use crate::prices::PriceBook;
 
 /// How long an abandoned stream is drained for its usage.
@@ -35,6 +36,11 @@ pub struct Meter {
     outcome: Outcome,
     target_model: Option<Arc<str>>,
     prompt_estimate: u64,
+    metrics: Arc<Metrics>,
+    started: Instant,
+    stream: bool,
+    /// Whether the model group is configured (else its metrics say `other`).
+    known_group: bool,
 }
 
 impl Meter {
@@ -44,7 +50,10 @@ impl Meter {
         admission: Admission,
         model_group: &str,
         prompt_estimate: u64,
+        metrics: Arc<Metrics>,
+        known_group: bool,
     ) -> Meter {
+        metrics.in_flight.inc();
         Meter {
             policy,
             prices,
@@ -56,7 +65,16 @@ impl Meter {
             },
             target_model: None,
             prompt_estimate,
+            metrics,
+            started: Instant::now(),
+            stream: false,
+            known_group,
         }
+    }
+
+    /// Marks the request as streamed (a label of its metrics).
+    pub fn streaming(&mut self) {
+        self.stream = true;
     }
 
     /// Records which deployment answered.
@@ -126,6 +144,12 @@ impl Meter {
 
     fn settle(&mut self) {
         if let Some(admission) = self.admission.take() {
+            self.metrics.observe(
+                &self.outcome,
+                self.known_group,
+                self.stream,
+                self.started.elapsed(),
+            );
             self.policy
                 .settle(admission, std::mem::take(&mut self.outcome));
         }

@@ -170,6 +170,7 @@ async fn stream(
     cacheable: Option<Cacheable>,
     guard: &ChatGuard,
 ) -> Result<Response, Error> {
+    meter.streaming();
     let show_usage = request.wants_stream_usage();
     let (routed, during) = if guard.has_during_call() {
         let during_request = request.clone();

@@ -30,6 +30,8 @@ pub async fn admit(
             .check_model(model)
             .map_err(IntoResponse::into_response)?;
     }
+    // Metrics label only configured groups: an unknown model is `other` (bounded cardinality).
+    let known_group = app.router.load().deployments(model).is_some();
     let prices = app.prices.load_full();
     let reservation = reserve(&prices, model);
     match app
@@ -43,6 +45,8 @@ pub async fn admit(
             admission,
             model,
             prompt_estimate,
+            Arc::clone(&app.metrics),
+            known_group,
         )),
         Err(refused) => {
             tracing::info!(
@@ -50,6 +54,10 @@ pub async fn admit(
                 model = %model,
                 code = refused.error.code.as_deref().unwrap_or_default(),
                 "request refused by policy"
+            );
+            app.metrics.refused(
+                known_group.then_some(model.as_str()),
+                refused.error.code.as_deref().unwrap_or_default(),
             );
             let mut response = refused.error.into_response();
             apply_rate_headers(response.headers_mut(), &refused.headers);

@@ -9,6 +9,7 @@ mod gate;
 mod guarded;
 mod headers;
 mod health;
+mod metrics;
 mod models;
 
 use axum::Router;
@@ -39,7 +40,9 @@ pub fn router(app: Arc<AppState>) -> Router {
     let health = Router::new()
         .route("/health/liveliness", get(health::liveliness))
         .route("/health/liveness", get(health::liveliness))
-        .route("/health/readiness", get(health::readiness));
+        .route("/health/readiness", get(health::readiness))
+        // Open like the health routes (LiteLLM serves it without auth): no keys or ids in it.
+        .route("/metrics", get(metrics::scrape));
     llm.merge(health)
         .merge(admin::routes(app.clone()))
         .fallback(unknown_route)

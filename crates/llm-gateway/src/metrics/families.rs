@@ -1,0 +1,318 @@
+//! The metric families and how one settled request is recorded into them.
+
+use llm_policy::policy::Outcome;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+/// The labels of one request: what was asked, who answered, how it ended.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    pub model_group: String,
+    pub deployment: String,
+    /// `2xx`, `4xx` or `5xx`.
+    pub status_class: &'static str,
+    pub stream: &'static str,
+}
+
+/// Labels of the per-model-group families (tokens, spend, latency).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct GroupLabels {
+    pub model_group: String,
+}
+
+/// Labels of policy rejections.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RejectionLabels {
+    pub model_group: String,
+    /// `rate_limit`, `budget` or `other`.
+    pub reason: &'static str,
+}
+
+/// Labels of token counters.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TokenLabels {
+    pub model_group: String,
+    /// `input` or `output`.
+    pub direction: &'static str,
+}
+
+fn latency_histogram() -> Histogram {
+    // 5 ms .. ~82 s: covers gateway overhead and long completions alike.
+    Histogram::new(exponential_buckets(0.005, 2.0, 15))
+}
+
+/// Every metric family, registered once at start-up.
+pub struct Metrics {
+    registry: Registry,
+    pub requests: Family<RequestLabels, Counter>,
+    pub duration: Family<GroupLabels, Histogram>,
+    pub tokens: Family<TokenLabels, Counter>,
+    pub spend: Family<GroupLabels, Counter<f64, AtomicU64>>,
+    pub rejections: Family<RejectionLabels, Counter>,
+    pub cache_hits: Counter,
+    pub in_flight: Gauge,
+    scraped: super::scraped::Scraped,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("llmgw");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register("requests", "LLM requests by outcome", requests.clone());
+        let duration =
+            Family::<GroupLabels, Histogram>::new_with_constructor(latency_histogram as fn() -> _);
+        registry.register(
+            "request_duration_seconds",
+            "Total time of a request, admission to settlement",
+            duration.clone(),
+        );
+        let tokens = Family::<TokenLabels, Counter>::default();
+        registry.register("tokens", "Tokens in and out", tokens.clone());
+        let spend = Family::<GroupLabels, Counter<f64, AtomicU64>>::default();
+        registry.register("spend_dollars", "Spend in US dollars", spend.clone());
+        let rejections = Family::<RejectionLabels, Counter>::default();
+        registry.register(
+            "policy_rejections",
+            "Requests refused by rate limits or budgets",
+            rejections.clone(),
+        );
+        let cache_hits = Counter::default();
+        registry.register(
+            "cache_hits",
+            "Answers served from the response cache",
+            cache_hits.clone(),
+        );
+        let in_flight = Gauge::default();
+        registry.register(
+            "in_flight_requests",
+            "Requests being served",
+            in_flight.clone(),
+        );
+        let scraped = super::scraped::Scraped::register(&mut registry);
+        Metrics {
+            scraped,
+            registry,
+            requests,
+            duration,
+            tokens,
+            spend,
+            rejections,
+            cache_hits,
+            in_flight,
+        }
+    }
+
+    /// The text exposition of every family, the scrape-time ones brought up to `readings`.
+    pub fn encode_with(&self, readings: super::Readings) -> Result<String, std::fmt::Error> {
+        self.scraped.update(readings);
+        self.encode()
+    }
+
+    /// The text exposition of every family.
+    pub fn encode(&self) -> Result<String, std::fmt::Error> {
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)?;
+        Ok(out)
+    }
+}
+
+impl Metrics {
+    /// Records one settled request (called exactly once per admitted request).
+    /// `known_group` false: the model is not configured, its label is `other`.
+    pub fn observe(&self, outcome: &Outcome, known_group: bool, stream: bool, elapsed: Duration) {
+        self.in_flight.dec();
+        let model_group = group_label(known_group.then_some(outcome.model_group.as_str()));
+        let group = GroupLabels {
+            model_group: model_group.clone(),
+        };
+        self.requests
+            .get_or_create(&RequestLabels {
+                model_group: model_group.clone(),
+                deployment: outcome.deployment.clone().unwrap_or_else(|| "none".into()),
+                status_class: status_class(outcome.status),
+                stream: if stream { "true" } else { "false" },
+            })
+            .inc();
+        self.duration
+            .get_or_create(&group)
+            .observe(elapsed.as_secs_f64());
+        if outcome.cache_hit {
+            self.cache_hits.inc();
+            return;
+        }
+        for (direction, count) in [
+            ("input", outcome.prompt_tokens),
+            ("output", outcome.completion_tokens),
+        ] {
+            if count > 0 {
+                self.tokens
+                    .get_or_create(&TokenLabels {
+                        model_group: model_group.clone(),
+                        direction,
+                    })
+                    .inc_by(count);
+            }
+        }
+        let nanos = outcome.cost.0;
+        if nanos > 0 {
+            // Exposition only: the stored sums stay integer nano-dollars.
+            self.spend.get_or_create(&group).inc_by(nanos as f64 / 1e9);
+        }
+    }
+
+    /// Records a request the policy refused before admission, by the refusal's code.
+    /// `model_group` is `None` when the model is not configured.
+    pub fn refused(&self, model_group: Option<&str>, code: &str) {
+        let reason = match code {
+            "rate_limit_exceeded" => "rate_limit",
+            "budget_exceeded" => "budget",
+            _ => "other",
+        };
+        self.rejections
+            .get_or_create(&RejectionLabels {
+                model_group: group_label(model_group),
+                reason,
+            })
+            .inc();
+    }
+}
+
+fn group_label(group: Option<&str>) -> String {
+    group.unwrap_or("other").to_owned()
+}
+
+/// `2xx`, `4xx`, `5xx` (499, a client that went away, is a `4xx`).
+pub fn status_class(status: u16) -> &'static str {
+    match status {
+        200..=299 => "2xx",
+        400..=499 => "4xx",
+        500..=599 => "5xx",
+        _ => "other",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use llm_types::money::NanoDollars;
+
+    #[test]
+    fn status_classes() {
+        for (status, class) in [
+            (200, "2xx"),
+            (299, "2xx"),
+            (429, "4xx"),
+            (499, "4xx"),
+            (500, "5xx"),
+            (503, "5xx"),
+            (101, "other"),
+        ] {
+            assert_eq!(status_class(status), class, "{status}");
+        }
+    }
+
+    /// Metrics after one request of each kind (every family has a sample).
+    fn populated() -> Metrics {
+        let metrics = Metrics::new();
+        let answered = Outcome {
+            model_group: "gpt".into(),
+            deployment: Some("d1".into()),
+            prompt_tokens: 7,
+            completion_tokens: 3,
+            cost: NanoDollars(1_500_000_000),
+            status: 200,
+            ..Outcome::default()
+        };
+        metrics.in_flight.inc();
+        metrics.observe(&answered, true, false, Duration::from_millis(20));
+        metrics.in_flight.inc();
+        metrics.observe(
+            &Outcome {
+                cache_hit: true,
+                ..answered.clone()
+            },
+            true,
+            true,
+            Duration::from_millis(1),
+        );
+        metrics.in_flight.inc();
+        metrics.observe(
+            &Outcome {
+                model_group: "no-such-model".into(),
+                deployment: None,
+                status: 404,
+                ..Outcome::default()
+            },
+            false,
+            false,
+            Duration::from_millis(1),
+        );
+        metrics.refused(Some("gpt"), "rate_limit_exceeded");
+        metrics.refused(None, "budget_exceeded");
+        metrics
+    }
+
+    #[test]
+    fn one_request_of_each_kind_is_exposed() {
+        let text = populated().encode().unwrap();
+        for line in [
+            "llmgw_requests_total{model_group=\"gpt\",deployment=\"d1\",status_class=\"2xx\",stream=\"false\"} 1",
+            "llmgw_requests_total{model_group=\"gpt\",deployment=\"d1\",status_class=\"2xx\",stream=\"true\"} 1",
+            "llmgw_request_duration_seconds_count{model_group=\"gpt\"} 2",
+            "llmgw_requests_total{model_group=\"other\",deployment=\"none\",status_class=\"4xx\",stream=\"false\"} 1",
+            "llmgw_policy_rejections_total{model_group=\"other\",reason=\"budget\"} 1",
+            "llmgw_tokens_total{model_group=\"gpt\",direction=\"input\"} 7",
+            "llmgw_tokens_total{model_group=\"gpt\",direction=\"output\"} 3",
+            "llmgw_spend_dollars_total{model_group=\"gpt\"} 1.5",
+            "llmgw_policy_rejections_total{model_group=\"gpt\",reason=\"rate_limit\"} 1",
+            "llmgw_cache_hits_total 1",
+            "llmgw_in_flight_requests 0",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing `{line}` in\n{text}"
+            );
+        }
+    }
+
+    /// Every metric the Grafana dashboard queries is one the gateway exports.
+    #[test]
+    fn dashboard_uses_only_exported_metrics() {
+        let text = populated().encode().unwrap();
+        let exported: std::collections::HashSet<&str> = text
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split(['{', ' ']).next())
+            .collect();
+        let dashboard = include_str!("../../../../deploy/grafana/llm-gateway.json");
+        let used: Vec<&str> = dashboard
+            .match_indices("llmgw_")
+            .map(|(at, _)| {
+                let rest = &dashboard[at..];
+                let end = rest
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(rest.len());
+                &rest[..end]
+            })
+            .collect();
+        assert!(used.len() >= 8, "{used:?}");
+        for name in used {
+            assert!(
+                exported.contains(name),
+                "dashboard uses `{name}`, not exported"
+            );
+        }
+    }
+}

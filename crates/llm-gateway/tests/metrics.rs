@@ -1,0 +1,159 @@
+//! `/metrics` through the real binary: a known sequence of requests (successes, a cache hit,
+//! an unknown model, a stream), then the exposition parsed by an independent Prometheus text
+//! parser and its values checked exactly.
+// Helpers of an integration-test crate are not `#[test]` fns; they may fail loudly too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use llm_mock_upstream::{MockOptions, MockServer};
+use serde_json::{Value, json};
+use support::{Gateway, http};
+
+const MASTER: &str = "sk-metrics-master";
+
+fn config(base: &str) -> String {
+    format!(
+        "model_list:
+  - model_name: m
+    litellm_params: {{model: openai/gpt-4o-mini, api_base: \"{base}\", api_key: k}}
+litellm_settings:
+  cache: true
+general_settings:
+  master_key: {MASTER}
+"
+    )
+}
+
+async fn post(gateway: &Gateway, body: Value) -> u16 {
+    let response = http()
+        .post(format!("{}/v1/chat/completions", gateway.url))
+        .bearer_auth(MASTER)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    response.text().await.unwrap();
+    status
+}
+
+/// The sum of the samples `name` whose labels include every pair of `labels` (at least one).
+fn value(scrape: &prometheus_parse::Scrape, name: &str, labels: &[(&str, &str)]) -> f64 {
+    let found: Vec<f64> = scrape
+        .samples
+        .iter()
+        .filter(|s| s.metric == name)
+        .filter(|s| labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+        .map(|s| match s.value {
+            prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v) => v,
+            _ => panic!("{name} is not a single value"),
+        })
+        .collect();
+    assert!(!found.is_empty(), "no {name} {labels:?}");
+    found.iter().sum()
+}
+
+/// One expected value: metric, labels it must carry, value (summed over matching series).
+type Case = (&'static str, &'static [(&'static str, &'static str)], f64);
+
+#[tokio::test]
+async fn a_known_sequence_is_counted_exactly() {
+    let mock = MockServer::start(MockOptions::default()).await.unwrap();
+    let gateway = Gateway::start(&config(&mock.base_url()));
+    let chat =
+        |content: &str| json!({"model": "m", "messages": [{"role": "user", "content": content}]});
+    // (request, expected status)
+    let mut streamed = chat("stream me");
+    streamed["stream"] = json!(true);
+    let sequence = [
+        (chat("one"), 200),
+        (chat("two"), 200),
+        (chat("three"), 200),
+        (chat("one"), 200), // a cache hit
+        (streamed, 200),
+        (
+            json!({"model": "no-such", "messages": [{"role": "user", "content": "x"}]}),
+            400,
+        ),
+    ];
+    for (body, expected) in sequence {
+        let status = post(&gateway, body.clone()).await;
+        assert!(
+            status == expected || (expected == 400 && status == 404),
+            "{body}: {status}"
+        );
+    }
+
+    let response = http()
+        .get(format!("{}/metrics", gateway.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        content_type.starts_with("text/plain; version=0.0.4"),
+        "{content_type}"
+    );
+    let text = response.text().await.unwrap();
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).unwrap();
+
+    // (metric, labels, value)
+    let cases: &[Case] = &[
+        (
+            "llmgw_requests_total",
+            &[
+                ("model_group", "m"),
+                ("status_class", "2xx"),
+                ("stream", "false"),
+            ],
+            4.0,
+        ),
+        (
+            "llmgw_requests_total",
+            &[("model_group", "m"), ("deployment", "none")],
+            1.0, // the cache hit: no deployment answered
+        ),
+        (
+            "llmgw_requests_total",
+            &[
+                ("model_group", "m"),
+                ("status_class", "2xx"),
+                ("stream", "true"),
+            ],
+            1.0,
+        ),
+        (
+            "llmgw_requests_total",
+            &[("model_group", "other"), ("status_class", "4xx")],
+            1.0,
+        ),
+        ("llmgw_cache_hits_total", &[], 1.0),
+        // one, two, three, the stream and the unknown model looked the cache up in vain.
+        ("llmgw_cache_misses_total", &[], 5.0),
+        ("llmgw_cache_errors_total", &[], 0.0),
+        ("llmgw_rate_limit_redis_errors_total", &[], 0.0),
+        ("llmgw_in_flight_requests", &[], 0.0),
+    ];
+    for (name, labels, expected) in cases {
+        assert_eq!(
+            value(&scrape, name, labels),
+            *expected,
+            "{name} {labels:?}\n{text}"
+        );
+    }
+    assert!(
+        value(
+            &scrape,
+            "llmgw_tokens_total",
+            &[("model_group", "m"), ("direction", "input")]
+        ) > 0.0
+    );
+    assert!(!text.contains(MASTER), "a key leaked into /metrics");
+}
