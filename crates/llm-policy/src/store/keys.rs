@@ -101,7 +101,7 @@ impl Store {
 
     /// Deletes the keys with these hashes (one transaction); how many existed.
     pub async fn delete_keys(&self, token_hashes: &[String]) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut deleted = 0;
         for hash in token_hashes {
             deleted += sqlx::query("DELETE FROM llm_keys WHERE token_hash = $1")
@@ -159,7 +159,7 @@ impl Store {
     /// (the new hash and its fields) inserted with the old row's spend. `false` when no key
     /// has `old_hash`.
     pub async fn replace_key(&self, old_hash: &str, key: &KeyRecord) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let old = sqlx::query("SELECT spend FROM llm_keys WHERE token_hash = $1")
             .bind(old_hash)
             .fetch_optional(&mut *tx)

@@ -87,11 +87,10 @@ impl Store {
             .acquire_timeout(Duration::from_secs(5));
         let pool = options.connect(&url).await?;
         if backend == Backend::Sqlite {
-            // WAL lets readers (admin queries) run beside the spend shipper's writes.
+            // WAL (a property of the file) lets readers (admin queries) run beside the spend
+            // shipper's writes. Every connection sqlx opens waits up to 5 s on a busy
+            // database; writers also begin immediately (see `begin_write`).
             sqlx::query("PRAGMA journal_mode=WAL")
-                .execute(&pool)
-                .await?;
-            sqlx::query("PRAGMA busy_timeout=5000")
                 .execute(&pool)
                 .await?;
         }
@@ -106,6 +105,19 @@ impl Store {
     pub async fn migrate(&self) -> Result<(), StoreError> {
         migrator().run(&self.pool).await?;
         Ok(())
+    }
+
+    /// A transaction that writes. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`): a deferred transaction that reads and then writes cannot wait for another
+    /// writer (SQLite answers "database is locked" at once rather than risk a deadlock), while
+    /// an immediate one waits out the busy timeout like any other writer.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
     }
 
     /// One round trip, for readiness checks.

@@ -85,7 +85,7 @@ impl Store {
         // A request id twice in one batch is one row (one statement must not count it twice).
         sorted.dedup_by(|a, b| a.request_id == b.request_id);
         let mut per_target: [BTreeMap<&str, i64>; 3] = Default::default();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut inserted = 0;
         // Many rows per statement: one round trip per chunk instead of per row. `RETURNING`
         // names the rows that were new, which alone are rolled up.

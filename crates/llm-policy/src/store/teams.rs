@@ -94,7 +94,7 @@ impl Store {
 
     /// Deletes the teams and their keys in one transaction.
     pub async fn delete_teams(&self, team_ids: &[String]) -> Result<Deleted, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut deleted = Deleted::default();
         for id in team_ids {
             let hashes = Store::key_hashes_where(&mut tx, "team_id", id).await?;

@@ -91,7 +91,7 @@ impl Store {
 
     /// Deletes the users and their keys in one transaction.
     pub async fn delete_users(&self, user_ids: &[String]) -> Result<Deleted, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut deleted = Deleted::default();
         for id in user_ids {
             let hashes = Store::key_hashes_where(&mut tx, "user_id", id).await?;
