@@ -140,7 +140,13 @@ impl Metrics {
         self.requests
             .get_or_create(&RequestLabels {
                 model_group: model_group.clone(),
-                deployment: outcome.deployment.clone().unwrap_or_else(|| "none".into()),
+                // A wildcard group's deployments are named after the model asked for:
+                // unbounded, so they share the `other` label with unknown models.
+                deployment: match (&outcome.deployment, known_group) {
+                    (_, false) => "other".into(),
+                    (Some(id), true) => id.clone(),
+                    (None, true) => "none".into(),
+                },
                 status_class: status_class(outcome.status),
                 stream: if stream { "true" } else { "false" },
             })
@@ -271,7 +277,7 @@ mod tests {
             "llmgw_requests_total{model_group=\"gpt\",deployment=\"d1\",status_class=\"2xx\",stream=\"false\"} 1",
             "llmgw_requests_total{model_group=\"gpt\",deployment=\"d1\",status_class=\"2xx\",stream=\"true\"} 1",
             "llmgw_request_duration_seconds_count{model_group=\"gpt\"} 2",
-            "llmgw_requests_total{model_group=\"other\",deployment=\"none\",status_class=\"4xx\",stream=\"false\"} 1",
+            "llmgw_requests_total{model_group=\"other\",deployment=\"other\",status_class=\"4xx\",stream=\"false\"} 1",
             "llmgw_policy_rejections_total{model_group=\"other\",reason=\"budget\"} 1",
             "llmgw_tokens_total{model_group=\"gpt\",direction=\"input\"} 7",
             "llmgw_tokens_total{model_group=\"gpt\",direction=\"output\"} 3",
