@@ -12,25 +12,36 @@ use std::sync::Arc;
 use std::time::Instant;
 
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// A client's own id for its request (OpenAI's name), echoed back as sent.
+pub static X_CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("x-client-request-id");
 
 /// What the gateway knows about a request beyond its body.
 #[derive(Debug, Clone)]
 pub struct RequestContext {
-    /// Echoed in `x-request-id`; the client's own id when it sent a sane one.
+    /// The gateway's own id, unique per request, sent back in `x-request-id`: spend rows
+    /// and rate-limit tickets are keyed by it, so it is never taken from the client (a reused
+    /// id would let a client slip spend past its budget).
     pub id: Arc<str>,
     pub started: Instant,
     pub caller: Caller,
 }
 
-/// First middleware: creates the context and stamps `x-request-id` on every response.
+/// First middleware: creates the context and stamps `x-request-id` on every response. A
+/// client's own id (`x-client-request-id`, or the `x-request-id` it sent) is echoed back in
+/// `x-client-request-id` when it is sane, and logged beside ours.
 pub async fn with_context(mut request: Request, next: Next) -> Response {
-    let id: Arc<str> = request
-        .headers()
-        .get(&X_REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
-        .map(Arc::from)
-        .unwrap_or_else(|| Arc::from(format!("req_{}", uuid::Uuid::new_v4().simple())));
+    let id: Arc<str> = Arc::from(format!("req_{}", uuid::Uuid::new_v4().simple()));
+    let client_id = [&X_CLIENT_REQUEST_ID, &X_REQUEST_ID]
+        .into_iter()
+        .filter_map(|name| request.headers().get(name))
+        .find(|v| {
+            let v = v.as_bytes();
+            !v.is_empty() && v.len() <= 128 && v.iter().all(u8::is_ascii_graphic)
+        })
+        .cloned();
+    if let Some(client_id) = &client_id {
+        tracing::debug!(request_id = %id, client_request_id = ?client_id, "client request id");
+    }
     request.extensions_mut().insert(RequestContext {
         id: id.clone(),
         started: Instant::now(),
@@ -39,6 +50,11 @@ pub async fn with_context(mut request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(X_REQUEST_ID.clone(), value);
+    }
+    if let Some(client_id) = client_id {
+        response
+            .headers_mut()
+            .insert(X_CLIENT_REQUEST_ID.clone(), client_id);
     }
     response
 }

@@ -265,7 +265,10 @@ async fn auth_and_request_ids() {
         .send()
         .await
         .unwrap();
-    assert_eq!(echoed.headers()["x-request-id"], "abc-123");
+    // The client's id comes back as `x-client-request-id`; `x-request-id` is always the
+    // gateway's own (spend is keyed by it, so a client must not choose it).
+    assert_eq!(echoed.headers()["x-client-request-id"], "abc-123");
+    assert_ne!(echoed.headers()["x-request-id"], "abc-123");
     let unknown = client
         .get(format!("{}/v1/nothing", gateway.url))
         .bearer_auth(MASTER)

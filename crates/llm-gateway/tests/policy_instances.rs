@@ -294,10 +294,19 @@ async fn kill_9_under_load_loses_and_doubles_no_spend() {
                     .send()
                     .await;
                 let Ok(response) = sent else { break };
+                // Spend rows are keyed by the gateway's own id, not the one the client sent.
+                let Some(gateway_id) = response
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+                else {
+                    break;
+                };
                 if response.status() != 200 || response.bytes().await.is_err() {
                     break;
                 }
-                completed.push(id);
+                completed.push(gateway_id);
             }
             completed
         })

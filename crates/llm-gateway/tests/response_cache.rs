@@ -221,28 +221,31 @@ async fn repeated_requests_are_answered_from_the_cache() {
 async fn a_hit_is_free_and_marked_in_the_spend_log() {
     let mock = MockServer::start(MockOptions::default()).await.unwrap();
     let gateway = Gateway::start(&config(&mock.base_url(), ""));
-    let send = |id: String| {
+    // (x-llm-cache-hit, x-llm-response-cost, the gateway's x-request-id)
+    let send = || {
         let gateway_url = gateway.url.clone();
         async move {
             let response = http()
                 .post(format!("{gateway_url}/v1/chat/completions"))
                 .bearer_auth(MASTER)
-                .header("x-request-id", &id)
                 .json(&chat("delta"))
                 .send()
                 .await
                 .unwrap();
             assert_eq!(response.status(), 200);
             let header = |name: &str| response.headers()[name].to_str().unwrap().to_owned();
-            (header("x-llm-cache-hit"), header("x-llm-response-cost"))
+            (
+                header("x-llm-cache-hit"),
+                header("x-llm-response-cost"),
+                header("x-request-id"),
+            )
         }
     };
-    let (hit, cost) = send("spend-miss".to_owned()).await;
+    let (hit, cost, miss_id) = send().await;
     assert_eq!(hit, "false");
     assert_ne!(cost, "0");
     // Stored before the answer went out: the same request again is a hit.
-    let hit_id = "spend-hit".to_owned();
-    let (hit, cost) = send(hit_id.clone()).await;
+    let (hit, cost, hit_id) = send().await;
     assert_eq!((hit.as_str(), cost.as_str()), ("true", "0"));
     let attempts = 1;
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -270,7 +273,7 @@ async fn a_hit_is_free_and_marked_in_the_spend_log() {
             .unwrap()
             .clone()
     };
-    let miss = row("spend-miss");
+    let miss = row(&miss_id);
     assert_eq!(miss["cache_hit"], false, "{miss}");
     assert!(miss["spend"].as_f64().unwrap() > 0.0, "{miss}");
     let hit = row(&hit_id);

@@ -40,8 +40,8 @@ fn chat_body(model: &str, stream: bool) -> Value {
            "messages": [{"role": "user", "content": "one two three four five six"}]})
 }
 
-/// The spend row of `request_id`, once the journal has shipped it.
-async fn spend_row(gateway: &Gateway, request_id: &str) -> Value {
+/// The spend row of the one request to `model_group`, once the journal has shipped it.
+async fn spend_row(gateway: &Gateway, model_group: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(45);
     loop {
         let rows: Value = http()
@@ -57,21 +57,20 @@ async fn spend_row(gateway: &Gateway, request_id: &str) -> Value {
             .as_array()
             .unwrap()
             .iter()
-            .find(|r| r["request_id"] == request_id)
+            .find(|r| r["model_group"] == model_group)
         {
             return row.clone();
         }
-        assert!(Instant::now() < deadline, "no spend row for {request_id}");
+        assert!(Instant::now() < deadline, "no spend row for {model_group}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
 /// Sends a streamed request and drops the connection after the first `data:` event.
-async fn abandon_stream(gateway: &Gateway, model: &str, id: &str) {
+async fn abandon_stream(gateway: &Gateway, model: &str) {
     let response = http()
         .post(format!("{}/v1/chat/completions", gateway.url))
         .bearer_auth(MASTER)
-        .header("x-request-id", id)
         .json(&chat_body(model, true))
         .send()
         .await
@@ -89,14 +88,13 @@ async fn every_ending_of_a_request_is_billed_once() {
     let gateway = Gateway::start(&config(&mock.base_url()));
 
     // An abandoned stream the upstream finishes: drained, billed with the real usage.
-    abandon_stream(&gateway, "drip", "abandoned-drained").await;
+    abandon_stream(&gateway, "drip").await;
     // An abandoned stream the upstream stalls: billed on an estimate.
-    abandon_stream(&gateway, "stall", "abandoned-stalled").await;
+    abandon_stream(&gateway, "stall").await;
     // A client that gives up before a slow non-streamed answer.
     let gave_up = http()
         .post(format!("{}/v1/chat/completions", gateway.url))
         .bearer_auth(MASTER)
-        .header("x-request-id", "gave-up")
         .timeout(Duration::from_millis(300))
         .json(&chat_body("slow", false))
         .send()
@@ -106,19 +104,19 @@ async fn every_ending_of_a_request_is_billed_once() {
     let failed = http()
         .post(format!("{}/v1/chat/completions", gateway.url))
         .bearer_auth(MASTER)
-        .header("x-request-id", "failed")
         .json(&chat_body("broken", false))
         .send()
         .await
         .unwrap();
     assert_eq!(failed.status(), 502);
 
-    // (request id, status, estimated, completion tokens > 0, cost > 0)
+    // (model group: how its one request ended, status, estimated, completion tokens > 0,
+    // cost > 0)
     let cases = [
-        ("abandoned-drained", 499, false, true, true),
-        ("abandoned-stalled", 499, true, true, true),
-        ("gave-up", 499, true, false, true),
-        ("failed", 502, false, false, false),
+        ("drip", 499, false, true, true), // abandoned, drained for its usage
+        ("stall", 499, true, true, true), // abandoned, the upstream stalled: estimated
+        ("slow", 499, true, false, true), // the client gave up before the answer
+        ("broken", 502, false, false, false), // the upstream failed
     ];
     for (id, status, estimated, completion, cost) in cases {
         let row = spend_row(&gateway, id).await;
@@ -132,7 +130,7 @@ async fn every_ending_of_a_request_is_billed_once() {
         assert_eq!(row["spend"].as_f64().unwrap() > 0.0, cost, "{id}: {row}");
     }
     // The drained stream's usage is the upstream's own: "echo: one two ... six" is 7 tokens.
-    let drained = spend_row(&gateway, "abandoned-drained").await;
+    let drained = spend_row(&gateway, "drip").await;
     assert_eq!(drained["completion_tokens"], 7, "{drained}");
     assert_eq!(drained["prompt_tokens"], 6, "{drained}");
 }
