@@ -72,6 +72,18 @@ impl Meter {
         }
     }
 
+    /// Records the request's timing: the whole of it so far is `total`, of which `upstream`
+    /// was the upstream's (to its first token for a stream). Returns the gateway's own part.
+    pub fn timing(&self, total: Duration, upstream: Duration) -> Duration {
+        let overhead = total.saturating_sub(upstream);
+        let group = self
+            .known_group
+            .then_some(self.outcome.model_group.as_str());
+        self.metrics
+            .timing(group, overhead, self.stream.then_some(total));
+        overhead
+    }
+
     /// Marks the request as streamed (a label of its metrics).
     pub fn streaming(&mut self) {
         self.stream = true;

@@ -56,6 +56,23 @@ fn value(scrape: &prometheus_parse::Scrape, name: &str, labels: &[(&str, &str)])
     found.iter().sum()
 }
 
+/// How many observations the histograms `name` with `labels` hold.
+fn histogram_count(scrape: &prometheus_parse::Scrape, name: &str, labels: &[(&str, &str)]) -> f64 {
+    scrape
+        .samples
+        .iter()
+        .filter(|s| s.metric == name)
+        .filter(|s| labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+        .map(|s| match &s.value {
+            // The `+Inf` bucket, the largest, counts every observation.
+            prometheus_parse::Value::Histogram(buckets) => {
+                buckets.iter().map(|b| b.count).fold(0.0, f64::max)
+            }
+            _ => panic!("{name} is not a histogram"),
+        })
+        .sum()
+}
+
 /// One expected value: metric, labels it must carry, value (summed over matching series).
 type Case = (&'static str, &'static [(&'static str, &'static str)], f64);
 
@@ -141,6 +158,36 @@ async fn a_known_sequence_is_counted_exactly() {
         ("llmgw_rate_limit_redis_errors_total", &[], 0.0),
         ("llmgw_in_flight_requests", &[], 0.0),
     ];
+    // Where the time went: every answered request (3 fresh, the hit, the stream) has its
+    // gateway overhead; the stream also its time to first token.
+    let histograms: &[Case] = &[
+        (
+            "llmgw_gateway_overhead_seconds",
+            &[("model_group", "m")],
+            5.0,
+        ),
+        (
+            "llmgw_time_to_first_token_seconds",
+            &[("model_group", "m")],
+            1.0,
+        ),
+    ];
+    for (name, labels, expected) in histograms {
+        assert_eq!(histogram_count(&scrape, name, labels), *expected, "{name}");
+    }
+    let answered = http()
+        .post(format!("{}/v1/chat/completions", gateway.url))
+        .bearer_auth(MASTER)
+        .json(&chat("four"))
+        .send()
+        .await
+        .unwrap();
+    let overhead_ms: f64 = answered.headers()["x-llm-overhead-ms"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(overhead_ms >= 0.0, "{overhead_ms}");
     for (name, labels, expected) in cases {
         assert_eq!(
             value(&scrape, name, labels),

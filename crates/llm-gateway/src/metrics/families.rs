@@ -42,6 +42,11 @@ pub struct TokenLabels {
     pub direction: &'static str,
 }
 
+fn overhead_histogram() -> Histogram {
+    // 50 µs .. ~0.8 s: the gateway's own time is small; its tail is what matters.
+    Histogram::new(exponential_buckets(0.000_05, 2.0, 15))
+}
+
 fn latency_histogram() -> Histogram {
     // 5 ms .. ~82 s: covers gateway overhead and long completions alike.
     Histogram::new(exponential_buckets(0.005, 2.0, 15))
@@ -57,6 +62,10 @@ pub struct Metrics {
     pub rejections: Family<RejectionLabels, Counter>,
     pub cache_hits: Counter,
     pub in_flight: Gauge,
+    /// Time spent in the gateway itself: total minus the upstream's part.
+    pub overhead: Family<GroupLabels, Histogram>,
+    /// Streams: request arrival to the first token the client can get.
+    pub first_token: Family<GroupLabels, Histogram>,
     scraped: super::scraped::Scraped,
 }
 
@@ -100,8 +109,24 @@ impl Metrics {
             "Requests being served",
             in_flight.clone(),
         );
+        let overhead =
+            Family::<GroupLabels, Histogram>::new_with_constructor(overhead_histogram as fn() -> _);
+        registry.register(
+            "gateway_overhead_seconds",
+            "Time spent in the gateway: total minus the upstream call (to its first token for streams)",
+            overhead.clone(),
+        );
+        let first_token =
+            Family::<GroupLabels, Histogram>::new_with_constructor(latency_histogram as fn() -> _);
+        registry.register(
+            "time_to_first_token_seconds",
+            "Streams: arrival of the request to its first token",
+            first_token.clone(),
+        );
         let scraped = super::scraped::Scraped::register(&mut registry);
         Metrics {
+            overhead,
+            first_token,
             scraped,
             registry,
             requests,
@@ -175,6 +200,27 @@ impl Metrics {
         if nanos > 0 {
             // Exposition only: the stored sums stay integer nano-dollars.
             self.spend.get_or_create(&group).inc_by(nanos as f64 / 1e9);
+        }
+    }
+
+    /// Records where a request's time went: `overhead` is the gateway's own part, and
+    /// `first_token` the time to a stream's first token.
+    pub fn timing(
+        &self,
+        model_group: Option<&str>,
+        overhead: Duration,
+        first_token: Option<Duration>,
+    ) {
+        let group = GroupLabels {
+            model_group: group_label(model_group),
+        };
+        self.overhead
+            .get_or_create(&group)
+            .observe(overhead.as_secs_f64());
+        if let Some(first_token) = first_token {
+            self.first_token
+                .get_or_create(&group)
+                .observe(first_token.as_secs_f64());
         }
     }
 

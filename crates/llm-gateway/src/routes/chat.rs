@@ -10,11 +10,12 @@ use axum::response::{IntoResponse, Response};
 use llm_types::assembly::replay;
 use llm_types::{ChatCompletionRequest, ChatCompletionResponse, Error, Usage};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use super::cached::{CacheFill, Cacheable, replay_stream};
 use super::gate;
 use super::guarded::ChatGuard;
-use super::headers::{RouteInfo, apply_rate_headers};
+use super::headers::{RouteInfo, apply_overhead, apply_rate_headers};
 use crate::app::AppState;
 use crate::context::RequestContext;
 use crate::extract::JsonBody;
@@ -53,9 +54,14 @@ pub async fn chat_completions(
         && let Some(answer) = cached_answer(cacheable).await
     {
         let usage = answer.usage.clone();
-        let served = serve_cached(answer, cacheable, &request, &guard, &context).await;
-        match &served {
-            Ok(_) => meter.finish_cache_hit(usage.as_ref()),
+        let mut served = serve_cached(answer, cacheable, &request, &guard, &context).await;
+        match &mut served {
+            Ok(response) => {
+                // No upstream part: all of a hit's time is the gateway's.
+                let overhead = meter.timing(context.started.elapsed(), Duration::ZERO);
+                apply_overhead(response.headers_mut(), overhead);
+                meter.finish_cache_hit(usage.as_ref());
+            }
             Err(error) => {
                 meter.finish(error.status(), None);
             }
@@ -67,7 +73,7 @@ pub async fn chat_completions(
     let outcome = if request.is_stream() {
         stream(&router, request, &context, meter, cacheable, &guard).await
     } else {
-        complete(&router, request, meter, cacheable, &guard).await
+        complete(&router, request, &context, meter, cacheable, &guard).await
     };
     log_outcome(&context, &model, outcome.as_ref().err());
     outcome.map_err(IntoResponse::into_response)
@@ -116,16 +122,19 @@ async fn serve_cached(
 async fn complete(
     router: &llm_router::Router,
     request: ChatCompletionRequest,
+    context: &RequestContext,
     mut meter: Meter,
     cacheable: Option<Cacheable>,
     guard: &ChatGuard,
 ) -> Result<Response, Error> {
+    let upstream_started = Instant::now();
     let (routed, during) = if guard.has_during_call() {
         let during_request = request.clone();
         tokio::join!(router.chat(request), guard.during_call(&during_request))
     } else {
         (router.chat(request).await, Ok(()))
     };
+    let upstream = upstream_started.elapsed();
     let mut routed = match routed {
         Ok(routed) => routed,
         Err(error) => {
@@ -152,10 +161,12 @@ async fn complete(
         meter.finish(error.status(), usage.as_ref());
         return Err(error);
     }
+    let overhead = meter.timing(context.started.elapsed(), upstream);
     let cost = meter.finish(200, usage.as_ref());
     let info = RouteInfo::of(&routed).with_cost(cost);
     let mut response = info.apply(Json(routed.value).into_response());
     apply_rate_headers(response.headers_mut(), &rate);
+    apply_overhead(response.headers_mut(), overhead);
     if let Some(cacheable) = &cacheable {
         cacheable.apply_headers(response.headers_mut(), false);
     }
@@ -172,6 +183,7 @@ async fn stream(
 ) -> Result<Response, Error> {
     meter.streaming();
     let show_usage = request.wants_stream_usage();
+    let upstream_started = Instant::now();
     let (routed, during) = if guard.has_during_call() {
         let during_request = request.clone();
         tokio::join!(
@@ -181,6 +193,8 @@ async fn stream(
     } else {
         (router.chat_stream(request).await, Ok(()))
     };
+    // The router returns a stream at its first token.
+    let upstream = upstream_started.elapsed();
     let routed = match routed {
         Ok(routed) => routed,
         Err(error) => {
@@ -191,6 +205,7 @@ async fn stream(
     meter.served_by(&routed.deployment.id, &routed.deployment.target_model);
     let rate = meter.rate_headers().copied().unwrap_or_default();
     let info = RouteInfo::of(&routed);
+    let overhead = meter.timing(context.started.elapsed(), upstream);
     // From here the meter lives in the stream: dropped (a block, a client gone), it drains
     // the upstream for its usage.
     let mut chunks: llm_providers::ChatStream = Box::pin(MeteredStream::new(routed.value, meter));
@@ -203,6 +218,7 @@ async fn stream(
     // retried or fell back), so answering 200 here never hides an immediate failure.
     let mut response = info.apply(sse_response(chunks, show_usage, context.id.clone()));
     apply_rate_headers(response.headers_mut(), &rate);
+    apply_overhead(response.headers_mut(), overhead);
     if let Some(cacheable) = &cacheable {
         cacheable.apply_headers(response.headers_mut(), false);
     }

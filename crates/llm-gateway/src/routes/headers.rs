@@ -15,6 +15,7 @@ pub static MODEL_ID: HeaderName = HeaderName::from_static("x-llm-model-id");
 pub static ATTEMPTED_RETRIES: HeaderName = HeaderName::from_static("x-llm-attempted-retries");
 pub static ATTEMPTED_FALLBACKS: HeaderName = HeaderName::from_static("x-llm-attempted-fallbacks");
 pub static RESPONSE_COST: HeaderName = HeaderName::from_static("x-llm-response-cost");
+pub static OVERHEAD_MS: HeaderName = HeaderName::from_static("x-llm-overhead-ms");
 
 /// What the headers need from a [`Routed`] answer, once its value has been taken out.
 pub struct RouteInfo {
@@ -94,6 +95,15 @@ fn reset_duration(ms: u64) -> String {
         format!("{ms}ms")
     } else {
         format!("{}s", ms.div_ceil(1000))
+    }
+}
+
+/// `x-llm-overhead-ms`: the gateway's own time, the whole request minus the upstream's part
+/// (to its first token for a stream), in milliseconds with microsecond precision.
+pub fn apply_overhead(headers: &mut HeaderMap, overhead: std::time::Duration) {
+    let ms = format!("{:.3}", overhead.as_secs_f64() * 1000.0);
+    if let Ok(value) = HeaderValue::from_str(&ms) {
+        headers.insert(OVERHEAD_MS.clone(), value);
     }
 }
 
