@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-use super::wire::{dollars_out, iso_out, opt_iso_out};
+use super::wire::{LimitsOut, iso_out, opt_iso_out};
 use crate::records::KeyRecord;
 
 type Map = serde_json::Map<String, serde_json::Value>;
@@ -92,14 +92,10 @@ pub struct KeyInfo {
     pub tags: Vec<String>,
     pub guardrails: Vec<String>,
     pub metadata: Map,
-    pub spend: f64,
-    pub max_budget: Option<f64>,
-    pub soft_budget: Option<f64>,
-    pub budget_duration: Option<String>,
-    pub budget_reset_at: Option<String>,
-    pub rpm_limit: Option<u64>,
-    pub tpm_limit: Option<u64>,
-    pub max_parallel_requests: Option<u64>,
+    /// `spend`, `max_budget`, `soft_budget`, `budget_duration`, `budget_reset_at`,
+    /// `rpm_limit`, `tpm_limit`, `max_parallel_requests`.
+    #[serde(flatten)]
+    pub limits: LimitsOut,
     pub expires: Option<String>,
     pub blocked: bool,
     pub created_at: String,
@@ -120,14 +116,7 @@ impl From<&KeyRecord> for KeyInfo {
             tags: key.tags.clone(),
             guardrails: key.guardrails.clone(),
             metadata: key.metadata.clone(),
-            spend: dollars_out(key.spend),
-            max_budget: key.limits.max_budget.map(dollars_out),
-            soft_budget: key.limits.soft_budget.map(dollars_out),
-            budget_duration: key.limits.budget_duration.clone(),
-            budget_reset_at: opt_iso_out(key.budget_reset_at),
-            rpm_limit: key.limits.rpm_limit,
-            tpm_limit: key.limits.tpm_limit,
-            max_parallel_requests: key.limits.max_parallel_requests,
+            limits: LimitsOut::of(&key.limits, key.spend, key.budget_reset_at),
             expires: opt_iso_out(key.expires_at),
             blocked: key.blocked,
             created_at: iso_out(key.created_at),

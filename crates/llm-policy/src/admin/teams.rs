@@ -5,7 +5,7 @@ use llm_types::Error;
 use serde::{Deserialize, Serialize};
 
 use super::key_types::KeyInfo;
-use super::wire::{LimitFields, apply_limits, dollars_out, iso_out, opt_iso_out};
+use super::wire::{LimitFields, LimitsOut, apply_limits, iso_out};
 use super::{Admin, Outcome, not_found, random_id, store_error};
 use crate::records::{Limits, TeamMember, TeamRecord};
 use crate::store::KeyFilter;
@@ -109,14 +109,10 @@ pub struct TeamInfo {
     pub members: Vec<String>,
     pub guardrails: Vec<String>,
     pub metadata: Map,
-    pub spend: f64,
-    pub max_budget: Option<f64>,
-    pub soft_budget: Option<f64>,
-    pub budget_duration: Option<String>,
-    pub budget_reset_at: Option<String>,
-    pub rpm_limit: Option<u64>,
-    pub tpm_limit: Option<u64>,
-    pub max_parallel_requests: Option<u64>,
+    /// `spend`, `max_budget`, `soft_budget`, `budget_duration`, `budget_reset_at`,
+    /// `rpm_limit`, `tpm_limit`, `max_parallel_requests`.
+    #[serde(flatten)]
+    pub limits: LimitsOut,
     pub blocked: bool,
     pub created_at: String,
     pub updated_at: String,
@@ -145,14 +141,7 @@ impl From<&TeamRecord> for TeamInfo {
             members: team.members.iter().map(|m| m.user_id.clone()).collect(),
             guardrails: team.guardrails.clone(),
             metadata: team.metadata.clone(),
-            spend: dollars_out(team.spend),
-            max_budget: team.limits.max_budget.map(dollars_out),
-            soft_budget: team.limits.soft_budget.map(dollars_out),
-            budget_duration: team.limits.budget_duration.clone(),
-            budget_reset_at: opt_iso_out(team.budget_reset_at),
-            rpm_limit: team.limits.rpm_limit,
-            tpm_limit: team.limits.tpm_limit,
-            max_parallel_requests: team.limits.max_parallel_requests,
+            limits: LimitsOut::of(&team.limits, team.spend, team.budget_reset_at),
             blocked: team.blocked,
             created_at: iso_out(team.created_at),
             updated_at: iso_out(team.updated_at),

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::key_types::{GenerateKeyRequest, GeneratedKey, KeyFields, KeyInfo};
 use super::teams::TeamInfo;
-use super::wire::{LimitFields, apply_limits, dollars_out, duration_in, iso_out, opt_iso_out};
+use super::wire::{LimitFields, LimitsOut, apply_limits, duration_in, iso_out};
 use super::{Admin, Outcome, not_found, page_count, random_id, store_error};
 use crate::records::{Limits, TeamMember, UserRecord};
 use crate::store::KeyFilter;
@@ -78,14 +78,10 @@ pub struct UserInfo {
     pub user_role: Option<String>,
     pub models: Vec<String>,
     pub metadata: Map,
-    pub spend: f64,
-    pub max_budget: Option<f64>,
-    pub soft_budget: Option<f64>,
-    pub budget_duration: Option<String>,
-    pub budget_reset_at: Option<String>,
-    pub rpm_limit: Option<u64>,
-    pub tpm_limit: Option<u64>,
-    pub max_parallel_requests: Option<u64>,
+    /// `spend`, `max_budget`, `soft_budget`, `budget_duration`, `budget_reset_at`,
+    /// `rpm_limit`, `tpm_limit`, `max_parallel_requests`.
+    #[serde(flatten)]
+    pub limits: LimitsOut,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -99,14 +95,7 @@ impl From<&UserRecord> for UserInfo {
             user_role: user.user_role.clone(),
             models: user.models.clone(),
             metadata: user.metadata.clone(),
-            spend: dollars_out(user.spend),
-            max_budget: user.limits.max_budget.map(dollars_out),
-            soft_budget: user.limits.soft_budget.map(dollars_out),
-            budget_duration: user.limits.budget_duration.clone(),
-            budget_reset_at: opt_iso_out(user.budget_reset_at),
-            rpm_limit: user.limits.rpm_limit,
-            tpm_limit: user.limits.tpm_limit,
-            max_parallel_requests: user.limits.max_parallel_requests,
+            limits: LimitsOut::of(&user.limits, user.spend, user.budget_reset_at),
             created_at: iso_out(user.created_at),
             updated_at: iso_out(user.updated_at),
         }

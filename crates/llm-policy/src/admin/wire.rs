@@ -183,6 +183,35 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
+/// The spend, budget and rate limits of a key, user or team as the admin API shows them
+/// (LiteLLM's flat fields, flattened into each object).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LimitsOut {
+    pub spend: f64,
+    pub max_budget: Option<f64>,
+    pub soft_budget: Option<f64>,
+    pub budget_duration: Option<String>,
+    pub budget_reset_at: Option<String>,
+    pub rpm_limit: Option<u64>,
+    pub tpm_limit: Option<u64>,
+    pub max_parallel_requests: Option<u64>,
+}
+
+impl LimitsOut {
+    pub fn of(limits: &Limits, spend: NanoDollars, budget_reset_at: Option<i64>) -> LimitsOut {
+        LimitsOut {
+            spend: dollars_out(spend),
+            max_budget: limits.max_budget.map(dollars_out),
+            soft_budget: limits.soft_budget.map(dollars_out),
+            budget_duration: limits.budget_duration.clone(),
+            budget_reset_at: opt_iso_out(budget_reset_at),
+            rpm_limit: limits.rpm_limit,
+            tpm_limit: limits.tpm_limit,
+            max_parallel_requests: limits.max_parallel_requests,
+        }
+    }
+}
+
 /// The budget and rate-limit members of a key, user or team request, as given.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LimitFields<'a> {
