@@ -38,16 +38,21 @@ impl ChatGuard {
             .and_then(|p| p.team.as_ref())
             .map_or(&[], |t| &t.guardrails);
         let selection = app.guardrails.select(key, team, &requested)?;
-        let call = CallInfo {
-            request_id: context.id.to_string(),
-            model: request.model.clone(),
-            key_alias: principal.and_then(|p| p.key.key_alias.clone()),
-            team_id: principal.and_then(|p| p.key.team_id.clone()),
-            metadata: principal
-                .map(|p| p.key.metadata.clone())
-                .unwrap_or_default(),
-            prompt_tokens: Some(prompt_tokens),
-            request_messages: Vec::new(),
+        // Most requests run no guardrail: they pay for no copies of the key's details.
+        let call = if selection.is_empty() {
+            CallInfo::default()
+        } else {
+            CallInfo {
+                request_id: context.id.to_string(),
+                model: request.model.clone(),
+                key_alias: principal.and_then(|p| p.key.key_alias.clone()),
+                team_id: principal.and_then(|p| p.key.team_id.clone()),
+                metadata: principal
+                    .map(|p| p.key.metadata.clone())
+                    .unwrap_or_default(),
+                prompt_tokens: Some(prompt_tokens),
+                request_messages: Vec::new(),
+            }
         };
         Ok(ChatGuard {
             engine: app.guardrails.clone(),
