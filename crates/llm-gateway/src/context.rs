@@ -24,6 +24,8 @@ pub struct RequestContext {
     pub id: Arc<str>,
     pub started: Instant,
     pub caller: Caller,
+    /// The request's trace span (its GenAI attributes are recorded when it settles).
+    pub span: tracing::Span,
 }
 
 /// First middleware: creates the context and stamps `x-request-id` on every response. A
@@ -46,6 +48,7 @@ pub async fn with_context(mut request: Request, next: Next) -> Response {
         id: id.clone(),
         started: Instant::now(),
         caller: Caller::Anonymous,
+        span: tracing::Span::none(),
     });
     let mut response = next.run(request).await;
     if let Ok(value) = HeaderValue::from_str(&id) {

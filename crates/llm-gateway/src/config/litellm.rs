@@ -15,6 +15,8 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 use super::cache::RawCacheParams;
+use super::log_sinks::{self, LitellmCallbacks};
+use super::tracing::TracingConfig;
 use super::env_refs;
 use super::issues::{Report, join, parse_section};
 use super::router::{RawRouter, outer_redis};
@@ -118,6 +120,9 @@ struct RawLitellmSettings {
     #[serde(default, deserialize_with = "number_like")]
     max_budget: Option<f64>,
     budget_duration: Option<String>,
+    /// Request-log callbacks (`success_callback`, `callbacks`, ...).
+    #[serde(flatten)]
+    callbacks: LitellmCallbacks,
     /// LiteLLM also reads `num_retries`, `fallbacks`, ... here; unknown keys end up in
     /// `router.unknown`.
     #[serde(flatten)]
@@ -182,6 +187,7 @@ pub fn parse(mut root: serde_json::Map<String, Value>, report: &mut Report) -> G
     let mut default_timeout = None;
     let mut cache_params: Option<Option<Value>> = None;
     let mut global_drop_params = false;
+    let mut otel_callback = false;
     let mut entries = Vec::new();
     let (mut router, mut litellm_router) = (RawRouter::default(), RawRouter::default());
     for (key, value) in root {
@@ -222,6 +228,9 @@ pub fn parse(mut root: serde_json::Map<String, Value>, report: &mut Report) -> G
                         "ignored: the cache is off (`litellm_settings.cache: true` turns it on)",
                     );
                 }
+                let (sinks, otel) = log_sinks::parse_litellm(&settings.callbacks, report);
+                config.log_sinks = sinks;
+                otel_callback = otel;
                 report.unsupported_keys("litellm_settings", settings.router.unknown.keys());
                 litellm_router = settings.router;
             }
@@ -247,6 +256,7 @@ pub fn parse(mut root: serde_json::Map<String, Value>, report: &mut Report) -> G
         .map(str::to_owned)
         .collect::<Vec<_>>();
     let groups: Vec<&str> = groups.iter().map(String::as_str).collect();
+    config.tracing = TracingConfig::resolve(None, "litellm_settings.callbacks", otel_callback, report);
     let mut router = router.or(litellm_router);
     router.outer_redis = outer_redis(None);
     config.router = router.settings("router_settings", &groups, report);

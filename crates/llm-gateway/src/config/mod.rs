@@ -10,12 +10,16 @@ mod cache;
 mod env_refs;
 mod issues;
 mod litellm;
+mod log_sinks;
 mod native;
 mod router;
 mod source;
+mod tracing;
 mod validated;
 
 pub use cache::{CacheBackend, CacheConfig};
+pub use log_sinks::SinkConfig;
+pub use tracing::TracingConfig;
 pub use issues::{ConfigIssue, IssueLevel, Report, missing_field};
 pub use source::{DEMO_CONFIG, load_file, load_str};
 pub use validated::{DeploymentConfig, GatewayConfig, PolicyConfig, ServerSettings};

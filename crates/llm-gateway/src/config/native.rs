@@ -23,6 +23,8 @@ use std::collections::BTreeMap;
 use super::cache::RawCacheParams;
 use super::env_refs;
 use super::issues::{Report, parse_section};
+use super::log_sinks;
+use super::tracing::TracingConfig;
 use super::router::{RawRouter, outer_redis};
 use super::validated::{
     DeploymentConfig, GatewayConfig, PolicyConfig, RawPrices, ServerSettings, check_duration,
@@ -37,6 +39,14 @@ struct RawServer {
     port: Option<u16>,
     master_key: Option<String>,
     max_request_size_mb: Option<f64>,
+}
+
+/// `observability:`: trace export and request-log sinks, each parsed by its own module.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawObservability {
+    tracing: Option<Value>,
+    log_sinks: Option<Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -106,12 +116,24 @@ pub fn parse(root: serde_json::Map<String, Value>, report: &mut Report) -> Gatew
     let mut router = None;
     let mut redis_url = None;
     let mut cache = None;
+    let mut tracing_section = None;
     for (key, value) in root {
         match key.as_str() {
             "router" => router = parse_section::<RawRouter>(report, "router", value),
             "redis_url" => redis_url = parse_section::<Option<String>>(report, "redis_url", value),
             "cache" => cache = parse_section::<RawCacheParams>(report, "cache", value),
             "guardrails" => parse_guardrails(&mut config, &value, report),
+            "observability" => {
+                if let Some(section) =
+                    parse_section::<RawObservability>(report, "observability", value)
+                {
+                    tracing_section = section.tracing;
+                    if let Some(sinks) = section.log_sinks {
+                        config.log_sinks =
+                            log_sinks::parse_native(sinks, "observability.log_sinks", report);
+                    }
+                }
+            }
             "policy" => {
                 if let Some(policy) = parse_section::<RawPolicy>(report, "policy", value) {
                     config.policy = policy_settings(policy, report);
@@ -135,11 +157,13 @@ pub fn parse(root: serde_json::Map<String, Value>, report: &mut Report) -> Gatew
             },
             other => report.error(
                 other,
-                "unknown key (expected `server`, `policy`, `cache`, `guardrails`, `router`, \
-                 `models` or `redis_url`)",
+                "unknown key (expected `server`, `policy`, `cache`, `guardrails`, \
+                 `observability`, `router`, `models` or `redis_url`)",
             ),
         }
     }
+    config.tracing =
+        TracingConfig::resolve(tracing_section, "observability.tracing", false, report);
     // Without a `router:` section the defaults apply, with a top-level or environment Redis.
     let mut router = router.unwrap_or_default();
     router.outer_redis = outer_redis(redis_url.flatten());

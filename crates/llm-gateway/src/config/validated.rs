@@ -168,6 +168,10 @@ pub struct GatewayConfig {
     pub cache: Option<super::cache::CacheConfig>,
     /// The guardrails (LiteLLM's `guardrails:` list).
     pub guardrails: Vec<llm_policy::guardrails::GuardrailSpec>,
+    /// Trace export (OTLP), from the config and the `OTEL_*` environment.
+    pub tracing: super::tracing::TracingConfig,
+    /// Request-log sinks (webhook, OTLP, JSON lines).
+    pub log_sinks: Vec<super::log_sinks::SinkConfig>,
 }
 
 /// Parses the `guardrails:` list into `config`, reporting every error by its path.
