@@ -33,6 +33,8 @@ pub struct AppState {
     pub guardrails: Guardrails,
     /// Prometheus metrics, served at `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Where finished requests are reported (log line, trace span, request-log sinks).
+    pub reporter: Arc<crate::request_log::Reporter>,
     pub max_request_bytes: usize,
     /// UNIX seconds at start, for `created` in the models list.
     pub started: u64,
@@ -42,7 +44,14 @@ impl AppState {
     /// Builds every deployment's adapter once, sharing one pooled HTTP client, and opens the
     /// policy store (migrating it and replaying the spend journal).
     pub async fn build(config: &GatewayConfig) -> Result<Arc<AppState>, String> {
+        let metrics = Arc::new(crate::metrics::Metrics::new());
         let (router, prices) = build_router(config).map_err(|e| e.message.to_string())?;
+        let router = router.with_events(metrics.clone());
+        let sinks = Arc::new(crate::sinks::LogSinks::start(&config.log_sinks)?);
+        let reporter = Arc::new(crate::request_log::Reporter::new(
+            sinks,
+            config.tracing.capture_content,
+        ));
         let policy = Policy::open(policy_settings(config)).await?;
         let cache = config.cache.as_ref().map(build_cache).transpose()?;
         let webhooks = Arc::new(HttpWebhook(
@@ -63,7 +72,8 @@ impl AppState {
             cache: cache.map(Arc::new),
             cache_namespace: config.cache.as_ref().and_then(|c| c.namespace.clone()),
             guardrails,
-            metrics: Arc::new(crate::metrics::Metrics::new()),
+            metrics,
+            reporter,
             max_request_bytes: config.server.max_request_bytes,
             started: llm_types::unix_now(),
         }))

@@ -1,5 +1,5 @@
 //! The per-request context: one typed struct carried from the first middleware to the
-//! handlers (request id, start time, who is calling).
+//! handlers (request id, start time, who is calling, and its trace span).
 
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -10,6 +10,7 @@ use llm_policy::Caller;
 use llm_types::Error;
 use std::sync::Arc;
 use std::time::Instant;
+use tracing::Instrument;
 
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// A client's own id for its request (OpenAI's name), echoed back as sent.
@@ -44,13 +45,25 @@ pub async fn with_context(mut request: Request, next: Next) -> Response {
     if let Some(client_id) = &client_id {
         tracing::debug!(request_id = %id, client_request_id = ?client_id, "client request id");
     }
+    let span = crate::telemetry::request_span(
+        request.method(),
+        request.uri().path(),
+        request.headers(),
+        &id,
+    );
     request.extensions_mut().insert(RequestContext {
         id: id.clone(),
         started: Instant::now(),
         caller: Caller::Anonymous,
-        span: tracing::Span::none(),
+        span: span.clone(),
     });
-    let mut response = next.run(request).await;
+    let mut response = next.run(request).instrument(span.clone()).await;
+    // Every request's status; an LLM request's settlement records it again (a stream's
+    // status can change after its head was sent).
+    span.record(
+        "http.response.status_code",
+        i64::from(response.status().as_u16()),
+    );
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(X_REQUEST_ID.clone(), value);
     }

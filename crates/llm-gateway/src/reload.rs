@@ -95,7 +95,7 @@ impl Reloader {
         let state = (config.router.redis == self.current.router.redis)
             .then(|| self.app.router.load().shared_state().clone());
         let (router, prices) = match build_router_on(&config, state) {
-            Ok(built) => built,
+            Ok((router, prices)) => (router.with_events(self.app.metrics.clone()), prices),
             Err(error) => {
                 tracing::error!(
                     cause,
@@ -158,6 +158,11 @@ fn restart_only_changes(started: &GatewayConfig, new: &GatewayConfig) -> Vec<&'s
             started.router.redis != new.router.redis,
         ),
         ("cache", started.cache != new.cache),
+        (
+            "request-log sinks (callbacks)",
+            started.log_sinks != new.log_sinks,
+        ),
+        ("trace export", started.tracing != new.tracing),
         ("guardrails", started.guardrails != new.guardrails),
     ]
     .into_iter()
@@ -205,7 +210,7 @@ mod tests {
     fn restart_only_settings_are_named() {
         let base = GatewayConfig::default();
         type Edit = fn(&mut GatewayConfig);
-        let cases: [(Edit, &[&str]); 5] = [
+        let cases: [(Edit, &[&str]); 6] = [
             (|_| {}, &[]),
             (|c| c.server.port = 1, &["listen address"]),
             (
@@ -219,6 +224,10 @@ mod tests {
             (
                 |c| c.deployments = GatewayConfig::default().deployments,
                 &[],
+            ),
+            (
+                |c| c.tracing.endpoint = Some("http://collector:4318/v1/traces".into()),
+                &["trace export"],
             ),
         ];
         for (edit, expected) in cases {

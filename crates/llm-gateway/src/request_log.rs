@@ -5,6 +5,8 @@
 use serde::Serialize;
 use std::sync::Arc;
 
+use crate::sinks::LogSinks;
+
 /// One finished request. Never holds a key: `key_hash` is the stored SHA-256 (what
 /// `/key/info` is asked with), the alias is the admin's label.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -73,5 +75,85 @@ impl RequestRecord {
     /// Whether the client got an answer.
     pub fn succeeded(&self) -> bool {
         (200..300).contains(&self.status)
+    }
+}
+
+/// Where finished requests are reported: the one log line, the request's span, and the
+/// request-log sinks.
+pub struct Reporter {
+    sinks: Arc<LogSinks>,
+    capture_content: bool,
+}
+
+impl Reporter {
+    /// `tracing_content`: the trace export records message content.
+    pub fn new(sinks: Arc<LogSinks>, tracing_content: bool) -> Reporter {
+        let capture_content = tracing_content || sinks.wants_content();
+        Reporter {
+            sinks,
+            capture_content,
+        }
+    }
+
+    /// Whether records carry message content (some sink or the trace export wants it), so
+    /// the request path keeps a copy.
+    pub fn captures_content(&self) -> bool {
+        self.capture_content
+    }
+
+    pub fn sinks(&self) -> &Arc<LogSinks> {
+        &self.sinks
+    }
+
+    /// Reports one finished request everywhere it goes.
+    pub fn report(&self, span: &tracing::Span, record: RequestRecord) {
+        log_line(&record);
+        crate::telemetry::record_outcome(span, &record);
+        if !self.sinks.is_empty() {
+            self.sinks.submit(&Arc::new(record));
+        }
+    }
+}
+
+/// One line per request at info (warn when it failed): the essentials, never content, never
+/// a key.
+fn log_line(record: &RequestRecord) {
+    // Microsecond precision is plenty for a log line.
+    let duration_ms = (record.duration_ms * 1000.0).trunc() / 1000.0;
+    let deployment = record.deployment.as_deref().unwrap_or("-");
+    if record.succeeded() {
+        tracing::info!(
+            request_id = %record.request_id,
+            call = record.call_type,
+            model = %record.model_group,
+            deployment,
+            status = record.status,
+            duration_ms,
+            stream = record.stream,
+            prompt_tokens = record.prompt_tokens,
+            completion_tokens = record.completion_tokens,
+            cost_usd = record.cost_usd(),
+            cache_hit = record.cache_hit,
+            retries = record.retries,
+            fallbacks = record.fallbacks,
+            key_alias = record.key_alias.as_deref(),
+            team_id = record.team_id.as_deref(),
+            "request served"
+        );
+    } else {
+        tracing::warn!(
+            request_id = %record.request_id,
+            call = record.call_type,
+            model = %record.model_group,
+            deployment,
+            status = record.status,
+            duration_ms,
+            stream = record.stream,
+            error = record.error_class.unwrap_or("client_closed"),
+            error_message = record.error_message.as_deref(),
+            key_alias = record.key_alias.as_deref(),
+            team_id = record.team_id.as_deref(),
+            "request failed"
+        );
     }
 }

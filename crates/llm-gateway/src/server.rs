@@ -17,6 +17,9 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// at the next start).
 const JOURNAL_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long the request-log sinks may take to deliver what they hold at shutdown.
+const SINK_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Serves `config` until SIGTERM or SIGINT, then drains in-flight requests. `config_path` is
 /// the file `config` came from (`None`: the embedded demo) and `reload` reads it again, for a
 /// hot reload on SIGHUP or when the file changes.
@@ -25,8 +28,10 @@ pub async fn run(
     config_path: Option<PathBuf>,
     reload: reload::Loader,
 ) -> Result<(), String> {
+    let trace_export = crate::telemetry::start_tracing(&config.tracing)?;
     let app = AppState::build(&config).await?;
     let policy = app.policy.clone();
+    let sinks = app.reporter.sinks().clone();
     let address = format!("{}:{}", config.server.host, config.server.port);
     let listener = TcpListener::bind(&address)
         .await
@@ -58,12 +63,17 @@ pub async fn run(
         result = server => result.map_err(|e| format!("server error: {e}"))?,
         () = drained => tracing::warn!("drain timeout reached; closing remaining connections"),
     }
+    // Requests are drained, so every record is submitted: deliver what the sinks hold.
+    if !sinks.shutdown(SINK_FLUSH_TIMEOUT).await {
+        tracing::warn!("request-log sinks not fully delivered before the deadline");
+    }
     if !policy.flush(JOURNAL_FLUSH_TIMEOUT).await {
         tracing::warn!(
             backlog = policy.journal_backlog(),
             "spend journal not fully shipped; the next start ships the rest"
         );
     }
+    trace_export.shutdown().await;
     tracing::info!("llm-gateway stopped");
     Ok(())
 }

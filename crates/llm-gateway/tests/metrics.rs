@@ -1,6 +1,7 @@
 //! `/metrics` through the real binary: a known sequence of requests (successes, a cache hit,
-//! an unknown model, a stream), then the exposition parsed by an independent Prometheus text
-//! parser and its values checked exactly.
+//! an unknown model, a stream, an upstream 429 after a retry, a fallback, a virtual key's
+//! rate-limit refusal), then the exposition parsed by an independent Prometheus text parser
+//! and its values checked exactly.
 // Helpers of an integration-test crate are not `#[test]` fns; they may fail loudly too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -8,7 +9,7 @@ mod support;
 
 use llm_mock_upstream::{MockOptions, MockServer};
 use serde_json::{Value, json};
-use support::{Gateway, http};
+use support::{Gateway, http, scrape};
 
 const MASTER: &str = "sk-metrics-master";
 
@@ -17,6 +18,15 @@ fn config(base: &str) -> String {
         "model_list:
   - model_name: m
     litellm_params: {{model: openai/gpt-4o-mini, api_base: \"{base}\", api_key: k}}
+  - model_name: limited
+    litellm_params: {{model: openai/error-429, api_base: \"{base}\", api_key: k}}
+  - model_name: limited
+    litellm_params: {{model: openai/error-429, api_base: \"{base}\", api_key: k}}
+  - model_name: flaky
+    litellm_params: {{model: openai/error-500, api_base: \"{base}\", api_key: k, max_retries: 0}}
+router_settings:
+  num_retries: 1
+  fallbacks: [{{flaky: [m]}}]
 litellm_settings:
   cache: true
 general_settings:
@@ -26,9 +36,13 @@ general_settings:
 }
 
 async fn post(gateway: &Gateway, body: Value) -> u16 {
+    post_as(gateway, MASTER, body).await
+}
+
+async fn post_as(gateway: &Gateway, key: &str, body: Value) -> u16 {
     let response = http()
         .post(format!("{}/v1/chat/completions", gateway.url))
-        .bearer_auth(MASTER)
+        .bearer_auth(key)
         .json(&body)
         .send()
         .await
@@ -40,18 +54,7 @@ async fn post(gateway: &Gateway, body: Value) -> u16 {
 
 /// The sum of the samples `name` whose labels include every pair of `labels` (at least one).
 fn value(scrape: &prometheus_parse::Scrape, name: &str, labels: &[(&str, &str)]) -> f64 {
-    let found: Vec<f64> = scrape
-        .samples
-        .iter()
-        .filter(|s| s.metric == name)
-        .filter(|s| labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
-        .map(|s| match s.value {
-            prometheus_parse::Value::Counter(v)
-            | prometheus_parse::Value::Gauge(v)
-            | prometheus_parse::Value::Untyped(v) => v,
-            _ => panic!("{name} is not a single value"),
-        })
-        .collect();
+    let found = scrape::values(scrape, name, labels);
     assert!(!found.is_empty(), "no {name} {labels:?}");
     found.iter().sum()
 }
@@ -95,6 +98,16 @@ async fn a_known_sequence_is_counted_exactly() {
             json!({"model": "no-such", "messages": [{"role": "user", "content": "x"}]}),
             400,
         ),
+        // Both deployments answer 429: one retry on the other, then the 429 to the client.
+        (
+            json!({"model": "limited", "messages": [{"role": "user", "content": "x"}]}),
+            429,
+        ),
+        // Its one deployment fails (no retries), the request falls back to `m`.
+        (
+            json!({"model": "flaky", "messages": [{"role": "user", "content": "x"}]}),
+            200,
+        ),
     ];
     for (body, expected) in sequence {
         let status = post(&gateway, body.clone()).await;
@@ -103,6 +116,20 @@ async fn a_known_sequence_is_counted_exactly() {
             "{body}: {status}"
         );
     }
+    // A virtual key allowed one request a minute: the second is refused by the policy.
+    let generated: Value = http()
+        .post(format!("{}/key/generate", gateway.url))
+        .bearer_auth(MASTER)
+        .json(&json!({"rpm_limit": 1}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key = generated["key"].as_str().unwrap();
+    assert_eq!(post_as(&gateway, key, chat("five")).await, 200);
+    assert_eq!(post_as(&gateway, key, chat("six")).await, 429);
 
     let response = http()
         .get(format!("{}/metrics", gateway.url))
@@ -119,7 +146,7 @@ async fn a_known_sequence_is_counted_exactly() {
         "{content_type}"
     );
     let text = response.text().await.unwrap();
-    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).unwrap();
+    let scrape = scrape::parse(&text);
 
     // (metric, labels, value)
     let cases: &[Case] = &[
@@ -130,7 +157,7 @@ async fn a_known_sequence_is_counted_exactly() {
                 ("status_class", "2xx"),
                 ("stream", "false"),
             ],
-            4.0,
+            5.0, // one, two, three, the hit and the key's first
         ),
         (
             "llmgw_requests_total",
@@ -152,19 +179,83 @@ async fn a_known_sequence_is_counted_exactly() {
             1.0,
         ),
         ("llmgw_cache_hits_total", &[], 1.0),
-        // one, two, three, the stream and the unknown model looked the cache up in vain.
-        ("llmgw_cache_misses_total", &[], 5.0),
+        // one, two, three, the stream, the unknown model, limited, flaky and five looked the
+        // cache up in vain.
+        ("llmgw_cache_misses_total", &[], 8.0),
+        // The upstream 429: its class, both failed attempts, the retry between them, and
+        // both deployments now cooling down.
+        (
+            "llmgw_requests_total",
+            &[("model_group", "limited"), ("status_class", "4xx")],
+            1.0,
+        ),
+        (
+            "llmgw_request_errors_total",
+            &[("model_group", "limited"), ("error_class", "rate_limited")],
+            1.0,
+        ),
+        (
+            "llmgw_upstream_attempt_failures_total",
+            &[("model_group", "limited"), ("error_class", "rate_limited")],
+            2.0,
+        ),
+        ("llmgw_retries_total", &[("model_group", "limited")], 1.0),
+        (
+            "llmgw_deployments_cooling_down",
+            &[("model_group", "limited")],
+            2.0,
+        ),
+        (
+            "llmgw_deployments_cooling_down",
+            &[("model_group", "m")],
+            0.0,
+        ),
+        // The fallback: flaky's failed attempt, the move to `m`, and `m`'s deployment
+        // answering for the `flaky` group.
+        (
+            "llmgw_upstream_attempt_failures_total",
+            &[
+                ("model_group", "flaky"),
+                ("deployment", "flaky#0"),
+                ("error_class", "upstream_server_error"),
+            ],
+            1.0,
+        ),
+        (
+            "llmgw_fallbacks_total",
+            &[("model_group", "flaky"), ("fallback_group", "m")],
+            1.0,
+        ),
+        (
+            "llmgw_requests_total",
+            &[
+                ("model_group", "flaky"),
+                ("deployment", "m#0"),
+                ("status_class", "2xx"),
+            ],
+            1.0,
+        ),
+        (
+            "llmgw_policy_rejections_total",
+            &[("model_group", "m"), ("reason", "rate_limit")],
+            1.0,
+        ),
         ("llmgw_cache_errors_total", &[], 0.0),
         ("llmgw_rate_limit_redis_errors_total", &[], 0.0),
         ("llmgw_in_flight_requests", &[], 0.0),
     ];
-    // Where the time went: every answered request (3 fresh, the hit, the stream) has its
-    // gateway overhead; the stream also its time to first token.
+    // Where the time went: every answered request (3 fresh, the hit, the stream, the key's
+    // first) has its gateway overhead; the stream also its time to first token.
     let histograms: &[Case] = &[
         (
             "llmgw_gateway_overhead_seconds",
             &[("model_group", "m")],
-            5.0,
+            6.0,
+        ),
+        (
+            "llmgw_gateway_overhead_seconds",
+            &[("model_group", "flaky")],
+            1.0,
         ),
         (
             "llmgw_time_to_first_token_seconds",

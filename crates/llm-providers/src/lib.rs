@@ -29,6 +29,7 @@ mod redact;
 pub mod sse;
 pub mod stream_driver;
 mod target;
+pub mod trace_headers;
 pub mod upstream;
 pub mod vertex;
 

@@ -149,9 +149,11 @@ pub async fn send_refused_by(
     body: Vec<u8>,
     refuse: impl FnOnce(u16, &HeaderMap, &[u8]) -> Error,
 ) -> Result<reqwest::Response, Error> {
+    let mut headers = headers.clone();
+    crate::trace_headers::inject(&mut headers);
     let response = http
         .post(url)
-        .headers(headers.clone())
+        .headers(headers)
         .body(body)
         .send()
         .await

@@ -13,9 +13,11 @@
 //! behind the [`SharedState`] trait: in-process ([`LocalState`]) or in Redis
 //! ([`RedisState`]), shared by every gateway instance.
 
+mod attempt;
 mod breaker;
 mod builder;
 mod deployment;
+mod events;
 mod redis_scripts;
 mod redis_state;
 mod retry;
@@ -29,6 +31,7 @@ mod wildcard;
 pub use breaker::{Admission, BreakerPolicy, SharedBreaker};
 pub use builder::RouterBuilder;
 pub use deployment::{Deployment, DeploymentSpec};
+pub use events::RouterEvents;
 pub use redis_state::{OPERATION_TIMEOUT, RETRY_DELAY, RedisState, VIEW_MAX_AGE};
 pub use retry::{MAX_HELD_RETRY_AFTER, backoff, wait_before_retry};
 pub use router::{FailedAttempt, Routed, Router};

@@ -13,9 +13,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::time::Instant;
+use tracing::Instrument;
 
+use crate::attempt::{Operation, attempt_span};
 use crate::breaker::Admission;
 use crate::deployment::Deployment;
+use crate::events::RouterEvents;
 use crate::retry::wait_before_retry;
 use crate::settings::{RequestOptions, RouterSettings};
 use crate::shared::{Attempt, LocalState, SharedState, Verdict, shared_state};
@@ -64,6 +67,8 @@ pub struct Router<P: Provider = AnyProvider> {
     wildcards: Vec<Wildcard<P>>,
     /// xorshift state for the strategies' random choices.
     rng: AtomicU64,
+    /// Told about failed attempts, retries and fallbacks.
+    events: Option<Arc<dyn RouterEvents>>,
 }
 
 impl<P: Provider> Router<P> {
@@ -124,7 +129,19 @@ impl<P: Provider> Router<P> {
             state,
             wildcards: Vec::new(),
             rng: AtomicU64::new(seed | 1),
+            events: None,
         }
+    }
+
+    /// Reports failed attempts, retries and fallbacks to `events`.
+    pub fn with_events(mut self, events: Arc<dyn RouterEvents>) -> Self {
+        self.events = Some(events);
+        self
+    }
+
+    /// `group` as events name it: configured groups by name, wildcard ones as `None`.
+    fn event_group<'a>(&self, group: &'a str) -> Option<&'a str> {
+        self.groups.contains_key(group).then_some(group)
     }
 
     /// Adds a wildcard group: `pattern` (`anthropic/*`, or `*`) serves any model it matches
@@ -297,7 +314,7 @@ impl<P: Provider> Router<P> {
         call: F,
     ) -> Result<Routed<T, P>, Error>
     where
-        R: Clone,
+        R: Clone + Operation,
         F: Fn(Arc<Deployment<P>>, R) -> Fut,
         Fut: Future<Output = Result<T, Error>>,
     {
@@ -330,7 +347,7 @@ impl<P: Provider> Router<P> {
         call: F,
     ) -> Result<Routed<T, P>, Error>
     where
-        R: Clone,
+        R: Clone + Operation,
         F: Fn(Arc<Deployment<P>>, R) -> Fut,
         Fut: Future<Output = Result<T, Error>>,
     {
@@ -372,6 +389,13 @@ impl<P: Provider> Router<P> {
                     match self.next_fallback(model, &error, options, &tried_groups) {
                         Some(next) if used < self.settings.max_fallbacks => {
                             tracing::warn!(from = %group_name, to = %next, error = error.kind.metric_label(), "falling back");
+                            if let Some(events) = &self.events {
+                                events.fell_back(
+                                    self.event_group(&group_name),
+                                    self.event_group(&next),
+                                    error.kind.metric_label(),
+                                );
+                            }
                             group_name = next;
                         }
                         _ => return Err(error),
@@ -396,7 +420,7 @@ impl<P: Provider> Router<P> {
         failures: &mut Vec<FailedAttempt>,
     ) -> Result<(T, Arc<Deployment<P>>, u32), Error>
     where
-        R: Clone,
+        R: Clone + Operation,
         F: Fn(Arc<Deployment<P>>, R) -> Fut,
         Fut: Future<Output = Result<T, Error>>,
     {
@@ -411,7 +435,10 @@ impl<P: Provider> Router<P> {
             tried.push(deployment.id.clone());
             let started = Instant::now();
             let in_flight = deployment.state.enter();
-            let result = call(deployment.clone(), request.clone()).await;
+            let attempt = attempt_span::<R, P>(&deployment);
+            let result = call(deployment.clone(), request.clone())
+                .instrument(attempt.clone())
+                .await;
             drop(in_flight);
             let error = match result {
                 Ok(value) => {
@@ -421,6 +448,8 @@ impl<P: Provider> Router<P> {
                 }
                 Err(error) => error,
             };
+            attempt.record("error.type", error.kind.metric_label());
+            attempt.record("otel.status_code", "error");
             let cooling = self
                 .state
                 .failed(&deployment.state, error.kind, &self.settings.breaker)
@@ -431,6 +460,13 @@ impl<P: Provider> Router<P> {
                 cooling,
                 "attempt failed"
             );
+            if let Some(events) = &self.events {
+                events.attempt_failed(
+                    self.event_group(group_name),
+                    &deployment.id,
+                    error.kind.metric_label(),
+                );
+            }
             failures.push(FailedAttempt {
                 group: Arc::from(group_name),
                 deployment: deployment.id.clone(),
@@ -455,6 +491,9 @@ impl<P: Provider> Router<P> {
                     Some(wait) => tokio::time::sleep(wait).await,
                     None => return Err(error),
                 }
+            }
+            if let Some(events) = &self.events {
+                events.retried(self.event_group(group_name));
             }
         }
     }

@@ -631,3 +631,76 @@ async fn wildcard_groups_serve_any_model_of_a_provider() {
     );
     assert!(router.model_names().any(|n| n == "prov/*"));
 }
+
+/// Records the router's events as text, in order.
+#[derive(Default)]
+struct EventLog(Mutex<Vec<String>>);
+
+impl RouterEvents for EventLog {
+    fn attempt_failed(&self, group: Option<&str>, deployment: &str, error: &'static str) {
+        let line = format!("failed {group:?} {deployment} {error}");
+        self.0.lock().unwrap().push(line);
+    }
+    fn retried(&self, group: Option<&str>) {
+        self.0.lock().unwrap().push(format!("retried {group:?}"));
+    }
+    fn fell_back(&self, from: Option<&str>, to: Option<&str>, error: &'static str) {
+        let line = format!("fell back {from:?} {to:?} {error}");
+        self.0.lock().unwrap().push(line);
+    }
+}
+
+/// Failures of the two `main` deployments, retries allowed, events, answered.
+type EventCase = (Vec<Error>, Vec<Error>, u32, &'static [&'static str], bool);
+
+#[tokio::test(start_paused = true)]
+async fn events_report_failed_attempts_retries_and_fallbacks() {
+    let cases: [EventCase; 3] = [
+        (vec![], vec![], 1, &[], true),
+        (
+            vec![upstream(500)],
+            vec![upstream(500)],
+            1,
+            &[
+                "failed Some(\"main\") a upstream_server_error",
+                "retried Some(\"main\")",
+                "failed Some(\"main\") b upstream_server_error",
+                "fell back Some(\"main\") Some(\"other\") upstream_server_error",
+            ],
+            true,
+        ),
+        (
+            vec![upstream(400)],
+            vec![upstream(400)],
+            1,
+            &["failed Some(\"main\") a invalid_request"],
+            false,
+        ),
+    ];
+    for (fail_a, fail_b, num_retries, expected, answered) in cases {
+        let log = Arc::new(EventLog::default());
+        let router = Router::with_settings(
+            vec![
+                plain("main", "a", fail_a),
+                plain("main", "b", fail_b),
+                plain("other", "o", vec![]),
+            ],
+            settings(|s| {
+                s.num_retries = num_retries;
+                s.strategy = Strategy::SimpleShuffle;
+                s.fallbacks.insert("main".into(), vec!["other".into()]);
+            }),
+        )
+        .with_seed(1)
+        .with_events(log.clone());
+        let outcome = router.chat(request("main")).await;
+        assert_eq!(outcome.is_ok(), answered, "{expected:?}");
+        let mut seen = log.0.lock().unwrap().clone();
+        // Which of `a` and `b` goes first is the strategy's choice: compare without it.
+        for line in &mut seen {
+            *line = line.replace(" b ", " a ");
+        }
+        let expected: Vec<String> = expected.iter().map(|l| l.replace(" b ", " a ")).collect();
+        assert_eq!(seen, expected);
+    }
+}

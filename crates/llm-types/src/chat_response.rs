@@ -147,6 +147,17 @@ pub enum FinishReason {
 }
 
 impl FinishReason {
+    /// The OpenAI wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FinishReason::Stop => "stop",
+            FinishReason::Length => "length",
+            FinishReason::ToolCalls => "tool_calls",
+            FinishReason::ContentFilter => "content_filter",
+            FinishReason::FunctionCall => "function_call",
+        }
+    }
+
     /// Maps any finish reason string onto the OpenAI set; unknown ones mean a natural stop.
     pub fn from_wire(reason: &str) -> FinishReason {
         match reason {

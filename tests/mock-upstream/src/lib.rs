@@ -28,6 +28,7 @@ mod azure;
 mod bedrock;
 mod chat;
 mod cohere;
+mod collector;
 mod delivery;
 mod embeddings;
 mod error;
@@ -43,5 +44,6 @@ mod schema;
 mod server;
 mod stream;
 
+pub use collector::{Collector, Posted};
 pub use record::RecordedRequest;
 pub use server::{DEFAULT_RECORD_LIMIT, MockOptions, MockServer};

@@ -8,18 +8,13 @@
 //! - `pii`: `"guardrails": ["pii"]` with the cache skipped: detectors over the prompt before
 //!   the call and over the answer after it (the window of each choice on streams).
 
-use super::{MASTER_KEY, UPSTREAM_KEY};
+use super::MASTER_KEY;
 
 /// The bench deployment with the cache and the guardrail; no spend log.
 pub fn gateway_config(mock_port: u16) -> String {
-    format!(
-        "model_list:
-  - model_name: bench
-    litellm_params:
-      model: openai/gpt-4o-mini
-      api_base: http://127.0.0.1:{mock_port}/v1
-      api_key: {UPSTREAM_KEY}
-litellm_settings:
+    let mut config = super::bench_model_list(mock_port);
+    config.push_str(&format!(
+        "litellm_settings:
   cache: true
 guardrails:
   - guardrail_name: pii
@@ -28,7 +23,8 @@ general_settings:
   master_key: {MASTER_KEY}
   disable_spend_logs: true
 "
-    )
+    ));
+    config
 }
 
 /// The scenarios: label and the JSON members added to the bench request.

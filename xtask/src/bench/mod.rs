@@ -15,6 +15,7 @@ mod policy;
 mod procs;
 mod report;
 mod stats;
+mod telemetry;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -48,6 +49,8 @@ pub struct Options {
     pub policy: bool,
     /// Also bench the response cache (hit and miss paths) and a PII guardrail.
     pub extras: bool,
+    /// Also bench a gateway exporting traces (OTLP) and shipping request logs to a webhook.
+    pub telemetry: bool,
 }
 
 impl Options {
@@ -62,6 +65,7 @@ impl Options {
         families: Vec::new(),
         policy: false,
         extras: false,
+        telemetry: false,
     };
 
     /// Long enough for stable tails.
@@ -75,12 +79,13 @@ impl Options {
         families: Vec::new(),
         policy: false,
         extras: false,
+        telemetry: false,
     };
 
     pub fn parse(args: &[String]) -> Result<Self, String> {
         const USAGE: &str = "usage: cargo xtask bench [--quick|--full] [--duration SECS] \
                              [--concurrency N] [--rate N] [--direct-only] [--family NAME]... \
-                             [--policy] [--extras]";
+                             [--policy] [--extras] [--telemetry]";
         // Profile first, so explicit values override it whatever the order.
         let mut opts = if args.iter().any(|a| a == "--full") {
             Options::FULL
@@ -108,6 +113,7 @@ impl Options {
                 "--direct-only" => opts.direct_only = true,
                 "--policy" => opts.policy = true,
                 "--extras" => opts.extras = true,
+                "--telemetry" => opts.telemetry = true,
                 "--family" => {
                     let name = args
                         .next()
@@ -260,6 +266,34 @@ async fn measure(opts: &Options, target_dir: &Path) -> Result<Report, String> {
             memory.push(("llm-gateway (cache+guardrails)", gateway.memory()?));
             gateway.stop().await;
         }
+        if opts.telemetry {
+            let collector = telemetry::Collector::start().await?;
+            let config = telemetry::gateway_config(mock.addr.port());
+            let gateway = start_gateway_with(
+                &release,
+                &out.join("telemetry"),
+                &config,
+                &telemetry::environment(collector.addr),
+                &client,
+            )
+            .await?;
+            for stream in [false, true] {
+                let target = Target {
+                    url: format!("{}/v1/chat/completions", gateway.base_url()),
+                    auth: format!("Bearer {MASTER_KEY}"),
+                    body: request_body("bench", stream),
+                    stream,
+                };
+                scenarios.push(scenario("gateway/traces+webhook", target, opts, &client).await?);
+            }
+            memory.push(("llm-gateway (traces+webhook)", gateway.memory()?));
+            gateway.stop().await;
+            let (posts, bytes) = collector.received();
+            if posts == 0 {
+                return Err("--telemetry: the collector received nothing".into());
+            }
+            println!("telemetry collector received {posts} POSTs, {bytes} bytes");
+        }
     }
     memory.push((mock.name, mock.memory()?));
     mock.stop().await;
@@ -275,6 +309,17 @@ async fn start_gateway(
     config: &str,
     client: &reqwest::Client,
 ) -> Result<Server, String> {
+    start_gateway_with(release, dir, config, &[], client).await
+}
+
+/// Like [`start_gateway`], with `env` added to the gateway's environment.
+async fn start_gateway_with(
+    release: &Path,
+    dir: &Path,
+    config: &str,
+    env: &[(&str, String)],
+    client: &reqwest::Client,
+) -> Result<Server, String> {
     policy::fresh_dir(dir)?;
     let path = dir.join("gateway-config.yaml");
     std::fs::write(&path, config).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -282,7 +327,8 @@ async fn start_gateway(
     command
         .arg("--config")
         .arg(&path)
-        .args(["--host", "127.0.0.1", "--port", "0"]);
+        .args(["--host", "127.0.0.1", "--port", "0"])
+        .envs(env.iter().map(|(k, v)| (*k, v)));
     let gateway = Server::start("llm-gateway", command, &dir.join("llm-gateway.log")).await?;
     gateway.wait_ready(client, "/health/readiness").await?;
     Ok(gateway)
@@ -365,9 +411,9 @@ fn family_model(name: &str) -> Option<&'static str> {
     FAMILIES.iter().find(|(n, _)| *n == name).map(|(_, m)| *m)
 }
 
-/// A LiteLLM-format config: the benchmark also exercises the config users migrate with.
-fn gateway_config(mock_port: u16, families: &[String]) -> String {
-    let mut config = format!(
+/// The `model_list` every bench gateway starts with: the group `bench` on the mock.
+fn bench_model_list(mock_port: u16) -> String {
+    format!(
         "model_list:
   - model_name: bench
     litellm_params:
@@ -375,7 +421,12 @@ fn gateway_config(mock_port: u16, families: &[String]) -> String {
       api_base: http://127.0.0.1:{mock_port}/v1
       api_key: {UPSTREAM_KEY}
 "
-    );
+    )
+}
+
+/// A LiteLLM-format config: the benchmark also exercises the config users migrate with.
+fn gateway_config(mock_port: u16, families: &[String]) -> String {
+    let mut config = bench_model_list(mock_port);
     for family in families {
         let copies = if family == "pair" { 2 } else { 1 };
         for _ in 0..copies {

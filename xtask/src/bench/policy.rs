@@ -6,21 +6,17 @@
 
 use serde_json::json;
 
-use super::{MASTER_KEY, UPSTREAM_KEY};
+use super::MASTER_KEY;
 
 /// The bench deployment with spend logging on (the default), data in the config's directory.
 pub fn gateway_config(mock_port: u16) -> String {
-    format!(
-        "model_list:
-  - model_name: bench
-    litellm_params:
-      model: openai/gpt-4o-mini
-      api_base: http://127.0.0.1:{mock_port}/v1
-      api_key: {UPSTREAM_KEY}
-general_settings:
+    let mut config = super::bench_model_list(mock_port);
+    config.push_str(&format!(
+        "general_settings:
   master_key: {MASTER_KEY}
 "
-    )
+    ));
+    config
 }
 
 /// What `/key/generate` is asked for: every limit on, none reachable.

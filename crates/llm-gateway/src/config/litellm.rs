@@ -15,11 +15,11 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 use super::cache::RawCacheParams;
-use super::log_sinks::{self, LitellmCallbacks};
-use super::tracing::TracingConfig;
 use super::env_refs;
 use super::issues::{Report, join, parse_section};
+use super::log_sinks::{self, LitellmCallbacks};
 use super::router::{RawRouter, outer_redis};
+use super::tracing::TracingConfig;
 use super::validated::{
     DeploymentConfig, GatewayConfig, PolicyConfig, RawPrices, ServerSettings, check_duration,
     check_spec, check_target, dollars, fail_mode, mb_to_bytes, parse_guardrails, seconds,
@@ -228,7 +228,11 @@ pub fn parse(mut root: serde_json::Map<String, Value>, report: &mut Report) -> G
                         "ignored: the cache is off (`litellm_settings.cache: true` turns it on)",
                     );
                 }
-                let (sinks, otel) = log_sinks::parse_litellm(&settings.callbacks, report);
+                let (sinks, otel) = log_sinks::parse_litellm_with(
+                    &settings.callbacks,
+                    &|name| env_refs::lookup(name, &defined),
+                    report,
+                );
                 config.log_sinks = sinks;
                 otel_callback = otel;
                 report.unsupported_keys("litellm_settings", settings.router.unknown.keys());
@@ -256,7 +260,16 @@ pub fn parse(mut root: serde_json::Map<String, Value>, report: &mut Report) -> G
         .map(str::to_owned)
         .collect::<Vec<_>>();
     let groups: Vec<&str> = groups.iter().map(String::as_str).collect();
-    config.tracing = TracingConfig::resolve(None, "litellm_settings.callbacks", otel_callback, report);
+    // The config's `environment_variables` count as environment, as in LiteLLM.
+    let mut env: std::collections::BTreeMap<String, String> = std::env::vars().collect();
+    env.extend(defined.iter().map(|(k, v)| (k.clone(), v.clone())));
+    config.tracing = TracingConfig::resolve_with(
+        None,
+        "litellm_settings.callbacks",
+        otel_callback,
+        &env,
+        report,
+    );
     let mut router = router.or(litellm_router);
     router.outer_redis = outer_redis(None);
     config.router = router.settings("router_settings", &groups, report);

@@ -18,10 +18,10 @@ mod tracing;
 mod validated;
 
 pub use cache::{CacheBackend, CacheConfig};
-pub use log_sinks::SinkConfig;
-pub use tracing::TracingConfig;
 pub use issues::{ConfigIssue, IssueLevel, Report, missing_field};
+pub use log_sinks::{JsonlTarget, SinkConfig, SinkTarget, SinkWhen};
 pub use source::{DEMO_CONFIG, load_file, load_str};
+pub use tracing::TracingConfig;
 pub use validated::{DeploymentConfig, GatewayConfig, PolicyConfig, ServerSettings};
 
 #[cfg(test)]

@@ -24,8 +24,8 @@ use super::cache::RawCacheParams;
 use super::env_refs;
 use super::issues::{Report, parse_section};
 use super::log_sinks;
-use super::tracing::TracingConfig;
 use super::router::{RawRouter, outer_redis};
+use super::tracing::TracingConfig;
 use super::validated::{
     DeploymentConfig, GatewayConfig, PolicyConfig, RawPrices, ServerSettings, check_duration,
     check_spec, check_target, dollars, fail_mode, mb_to_bytes, parse_guardrails, seconds,

@@ -53,7 +53,7 @@ general_settings:
   max_request_size_mb: 2
 litellm_settings:
   request_timeout: 45
-  success_callback: ["langfuse"]
+  success_callback: ["datadog"]
 router_settings:
   routing_strategy: least-busy
   num_retries: 4
@@ -71,12 +71,16 @@ environment_variables:
     assert_eq!(
         issues(&report),
         [
-            "unsupported litellm_settings.success_callback",
+            "unsupported litellm_settings.success_callback[0] (datadog)",
             "error model_list[1].litellm_params.model",
         ]
     );
     let config = config.unwrap();
     assert_eq!(config.format, "litellm");
+    assert!(
+        config.log_sinks.is_empty(),
+        "an unsupported callback makes no sink"
+    );
     assert_eq!(config.policy.database_url.as_deref(), Some("postgres://x"));
     assert_eq!(
         config.router.redis.as_ref().map(|r| r.url.as_str()),

@@ -42,6 +42,29 @@ pub struct TokenLabels {
     pub direction: &'static str,
 }
 
+/// Labels of requests that ended in an error, by the error's class.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ErrorLabels {
+    pub model_group: String,
+    /// The error's metric label (`rate_limited`, `upstream_timeout`, ...).
+    pub error_class: &'static str,
+}
+
+/// Labels of failed upstream attempts.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AttemptLabels {
+    pub model_group: String,
+    pub deployment: String,
+    pub error_class: &'static str,
+}
+
+/// Labels of fallbacks: from one configured group to another.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct FallbackLabels {
+    pub model_group: String,
+    pub fallback_group: String,
+}
+
 fn overhead_histogram() -> Histogram {
     // 50 µs .. ~0.8 s: the gateway's own time is small; its tail is what matters.
     Histogram::new(exponential_buckets(0.000_05, 2.0, 15))
@@ -66,6 +89,12 @@ pub struct Metrics {
     pub overhead: Family<GroupLabels, Histogram>,
     /// Streams: request arrival to the first token the client can get.
     pub first_token: Family<GroupLabels, Histogram>,
+    /// Requests that ended in an error, by class.
+    pub errors: Family<ErrorLabels, Counter>,
+    /// Failed upstream attempts (retried, fallen back from, or final).
+    pub attempt_failures: Family<AttemptLabels, Counter>,
+    pub retries: Family<GroupLabels, Counter>,
+    pub fallbacks: Family<FallbackLabels, Counter>,
     scraped: super::scraped::Scraped,
 }
 
@@ -123,8 +152,32 @@ impl Metrics {
             "Streams: arrival of the request to its first token",
             first_token.clone(),
         );
+        let errors = Family::<ErrorLabels, Counter>::default();
+        registry.register(
+            "request_errors",
+            "Admitted requests that ended in an error, by error class",
+            errors.clone(),
+        );
+        let attempt_failures = Family::<AttemptLabels, Counter>::default();
+        registry.register(
+            "upstream_attempt_failures",
+            "Failed upstream attempts by deployment and error class",
+            attempt_failures.clone(),
+        );
+        let retries = Family::<GroupLabels, Counter>::default();
+        registry.register("retries", "Retries within a model group", retries.clone());
+        let fallbacks = Family::<FallbackLabels, Counter>::default();
+        registry.register(
+            "fallbacks",
+            "Moves from a model group to one of its fallbacks",
+            fallbacks.clone(),
+        );
         let scraped = super::scraped::Scraped::register(&mut registry);
         Metrics {
+            errors,
+            attempt_failures,
+            retries,
+            fallbacks,
             overhead,
             first_token,
             scraped,
@@ -156,9 +209,25 @@ impl Metrics {
 impl Metrics {
     /// Records one settled request (called exactly once per admitted request).
     /// `known_group` false: the model is not configured, its label is `other`.
-    pub fn observe(&self, outcome: &Outcome, known_group: bool, stream: bool, elapsed: Duration) {
+    /// `error_class` is the class of the error the request ended with, if any.
+    pub fn observe(
+        &self,
+        outcome: &Outcome,
+        known_group: bool,
+        stream: bool,
+        error_class: Option<&'static str>,
+        elapsed: Duration,
+    ) {
         self.in_flight.dec();
         let model_group = group_label(known_group.then_some(outcome.model_group.as_str()));
+        if let Some(error_class) = error_class {
+            self.errors
+                .get_or_create(&ErrorLabels {
+                    model_group: model_group.clone(),
+                    error_class,
+                })
+                .inc();
+        }
         let group = GroupLabels {
             model_group: model_group.clone(),
         };
@@ -241,6 +310,37 @@ impl Metrics {
     }
 }
 
+/// The router's events, counted: failed attempts, retries, fallbacks.
+impl llm_router::RouterEvents for Metrics {
+    fn attempt_failed(&self, group: Option<&str>, deployment: &str, error: &'static str) {
+        self.attempt_failures
+            .get_or_create(&AttemptLabels {
+                model_group: group_label(group),
+                // A wildcard group's deployments are unbounded, like its name.
+                deployment: group.map_or("other", |_| deployment).to_owned(),
+                error_class: error,
+            })
+            .inc();
+    }
+
+    fn retried(&self, group: Option<&str>) {
+        self.retries
+            .get_or_create(&GroupLabels {
+                model_group: group_label(group),
+            })
+            .inc();
+    }
+
+    fn fell_back(&self, from: Option<&str>, to: Option<&str>, _error: &'static str) {
+        self.fallbacks
+            .get_or_create(&FallbackLabels {
+                model_group: group_label(from),
+                fallback_group: group_label(to),
+            })
+            .inc();
+    }
+}
+
 fn group_label(group: Option<&str>) -> String {
     group.unwrap_or("other").to_owned()
 }
@@ -288,7 +388,7 @@ mod tests {
             ..Outcome::default()
         };
         metrics.in_flight.inc();
-        metrics.observe(&answered, true, false, Duration::from_millis(20));
+        metrics.observe(&answered, true, false, None, Duration::from_millis(20));
         metrics.in_flight.inc();
         metrics.observe(
             &Outcome {
@@ -297,6 +397,7 @@ mod tests {
             },
             true,
             true,
+            None,
             Duration::from_millis(1),
         );
         metrics.in_flight.inc();
@@ -309,16 +410,44 @@ mod tests {
             },
             false,
             false,
+            Some("not_found"),
             Duration::from_millis(1),
         );
+        use llm_router::RouterEvents;
+        metrics.attempt_failed(Some("gpt"), "d1", "rate_limited");
+        metrics.retried(Some("gpt"));
+        metrics.fell_back(Some("gpt"), Some("backup"), "rate_limited");
         metrics.refused(Some("gpt"), "rate_limit_exceeded");
         metrics.refused(None, "budget_exceeded");
+        metrics.timing(
+            Some("gpt"),
+            Duration::from_millis(1),
+            Some(Duration::from_millis(2)),
+        );
         metrics
+    }
+
+    /// The exposition of [`populated`], with one reading of each scrape-time family.
+    fn populated_text() -> String {
+        populated()
+            .encode_with(crate::metrics::Readings {
+                journal_backlog: 3,
+                cooling_down: vec![("gpt".into(), 1)],
+                sinks: vec![crate::sinks::SinkStats {
+                    name: "audit".into(),
+                    delivered: 5,
+                    dropped: 2,
+                    failed_attempts: 1,
+                    queued: 4,
+                }],
+                ..Default::default()
+            })
+            .unwrap()
     }
 
     #[test]
     fn one_request_of_each_kind_is_exposed() {
-        let text = populated().encode().unwrap();
+        let text = populated_text();
         for line in [
             "llmgw_requests_total{model_group=\"gpt\",deployment=\"d1\",status_class=\"2xx\",stream=\"false\"} 1",
             "llmgw_requests_total{model_group=\"gpt\",deployment=\"d1\",status_class=\"2xx\",stream=\"true\"} 1",
@@ -330,6 +459,16 @@ mod tests {
             "llmgw_spend_dollars_total{model_group=\"gpt\"} 1.5",
             "llmgw_policy_rejections_total{model_group=\"gpt\",reason=\"rate_limit\"} 1",
             "llmgw_cache_hits_total 1",
+            "llmgw_deployments_cooling_down{model_group=\"gpt\"} 1",
+            "llmgw_log_sink_records_total{sink=\"audit\",outcome=\"delivered\"} 5",
+            "llmgw_log_sink_records_total{sink=\"audit\",outcome=\"dropped\"} 2",
+            "llmgw_log_sink_failed_attempts_total{sink=\"audit\"} 1",
+            "llmgw_log_sink_queued{sink=\"audit\"} 4",
+            "llmgw_spend_journal_backlog 3",
+            "llmgw_request_errors_total{model_group=\"other\",error_class=\"not_found\"} 1",
+            "llmgw_upstream_attempt_failures_total{model_group=\"gpt\",deployment=\"d1\",error_class=\"rate_limited\"} 1",
+            "llmgw_retries_total{model_group=\"gpt\"} 1",
+            "llmgw_fallbacks_total{model_group=\"gpt\",fallback_group=\"backup\"} 1",
             "llmgw_in_flight_requests 0",
         ] {
             assert!(
@@ -342,7 +481,7 @@ mod tests {
     /// Every metric the Grafana dashboard queries is one the gateway exports.
     #[test]
     fn dashboard_uses_only_exported_metrics() {
-        let text = populated().encode().unwrap();
+        let text = populated_text();
         let exported: std::collections::HashSet<&str> = text
             .lines()
             .filter(|l| !l.starts_with('#'))

@@ -17,6 +17,26 @@ pub struct GuardrailLabels {
     pub action: &'static str,
 }
 
+/// Labels of a per-group gauge.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct GroupGaugeLabels {
+    pub model_group: String,
+}
+
+/// Labels of a request-log sink's counters.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SinkLabels {
+    pub sink: String,
+}
+
+/// Labels of a request-log sink's records by fate.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SinkRecordLabels {
+    pub sink: String,
+    /// `delivered` or `dropped`.
+    pub outcome: &'static str,
+}
+
 /// What a scrape reads from the rest of the gateway.
 #[derive(Debug, Default)]
 pub struct Readings {
@@ -26,6 +46,9 @@ pub struct Readings {
     pub cache_misses: u64,
     pub cache_errors: u64,
     pub guardrail_decisions: Vec<(String, &'static str, u64)>,
+    /// Deployments cooling down, per configured model group (zeros included).
+    pub cooling_down: Vec<(String, u64)>,
+    pub sinks: Vec<crate::sinks::SinkStats>,
 }
 
 /// The scrape-time families.
@@ -36,6 +59,10 @@ pub struct Scraped {
     cache_misses: Counter,
     cache_errors: Counter,
     guardrail_decisions: Family<GuardrailLabels, Counter>,
+    cooling_down: Family<GroupGaugeLabels, Gauge>,
+    sink_records: Family<SinkRecordLabels, Counter>,
+    sink_failed_attempts: Family<SinkLabels, Counter>,
+    sink_queued: Family<SinkLabels, Gauge>,
     /// Two scrapes at once must not both add the same difference.
     syncing: Mutex<()>,
 }
@@ -49,6 +76,10 @@ impl Scraped {
             cache_misses: Counter::default(),
             cache_errors: Counter::default(),
             guardrail_decisions: Family::default(),
+            cooling_down: Family::default(),
+            sink_records: Family::default(),
+            sink_failed_attempts: Family::default(),
+            sink_queued: Family::default(),
             syncing: Mutex::new(()),
         };
         registry.register(
@@ -81,6 +112,26 @@ impl Scraped {
             "Guardrail decisions by guardrail and action",
             scraped.guardrail_decisions.clone(),
         );
+        registry.register(
+            "deployments_cooling_down",
+            "Deployments of a model group in cooldown (circuit open) as this instance sees it",
+            scraped.cooling_down.clone(),
+        );
+        registry.register(
+            "log_sink_records",
+            "Request-log records by sink: delivered, or dropped (queue full or retries exhausted)",
+            scraped.sink_records.clone(),
+        );
+        registry.register(
+            "log_sink_failed_attempts",
+            "Failed deliveries of a request-log sink (retried with backoff)",
+            scraped.sink_failed_attempts.clone(),
+        );
+        registry.register(
+            "log_sink_queued",
+            "Request-log records waiting in a sink's queue",
+            scraped.sink_queued.clone(),
+        );
         scraped
     }
 
@@ -98,6 +149,28 @@ impl Scraped {
                 .guardrail_decisions
                 .get_or_create(&GuardrailLabels { guardrail, action });
             catch_up(&counter, count);
+        }
+        for (model_group, count) in readings.cooling_down {
+            self.cooling_down
+                .get_or_create(&GroupGaugeLabels { model_group })
+                .set(i64::try_from(count).unwrap_or(i64::MAX));
+        }
+        for stats in readings.sinks {
+            for (outcome, count) in [("delivered", stats.delivered), ("dropped", stats.dropped)] {
+                let counter = self.sink_records.get_or_create(&SinkRecordLabels {
+                    sink: stats.name.clone(),
+                    outcome,
+                });
+                catch_up(&counter, count);
+            }
+            let sink = SinkLabels { sink: stats.name };
+            catch_up(
+                &self.sink_failed_attempts.get_or_create(&sink),
+                stats.failed_attempts,
+            );
+            self.sink_queued
+                .get_or_create(&sink)
+                .set(i64::try_from(stats.queued).unwrap_or(i64::MAX));
         }
     }
 }

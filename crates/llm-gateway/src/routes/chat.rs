@@ -34,26 +34,33 @@ pub async fn chat_completions(
         .map_err(IntoResponse::into_response)?;
     let controls = request.extra.remove("cache");
     let mut model = std::mem::take(&mut request.model);
-    let meter = gate::admit(
+    let mut meter = gate::admit(
         &app,
         &context,
         &mut model,
         prompt_estimate,
+        "chat",
         |prices, group| prices.reservation(group, &request, prompt_estimate),
     )
     .await?;
     request.model = model.clone();
     if let Err(error) = guard.pre_call(&mut request, &model).await {
-        return Err(refuse(meter, &context, &model, error));
+        return Err(refuse(meter, error));
     }
+    // What the upstream is sent (after masking), when reports carry content.
+    meter.capture_request(&request.messages);
     let cacheable = match Cacheable::of(&app, &request, controls, &model, &headers) {
         Ok(cacheable) => cacheable,
-        Err(error) => return Err(refuse(meter, &context, &model, error)),
+        Err(error) => return Err(refuse(meter, error)),
     };
     if let Some(cacheable) = &cacheable
         && let Some(answer) = cached_answer(cacheable).await
     {
         let usage = answer.usage.clone();
+        if request.is_stream() {
+            meter.streaming();
+        }
+        meter.answered(&answer);
         let mut served = serve_cached(answer, cacheable, &request, &guard, &context).await;
         match &mut served {
             Ok(response) => {
@@ -62,11 +69,8 @@ pub async fn chat_completions(
                 apply_overhead(response.headers_mut(), overhead);
                 meter.finish_cache_hit(usage.as_ref());
             }
-            Err(error) => {
-                meter.finish(error.status(), None);
-            }
+            Err(error) => meter.fail(error, None),
         }
-        log_outcome(&context, &model, served.as_ref().err());
         return served.map_err(IntoResponse::into_response);
     }
     let router = app.router.load_full();
@@ -75,14 +79,12 @@ pub async fn chat_completions(
     } else {
         complete(&router, request, &context, meter, cacheable, &guard).await
     };
-    log_outcome(&context, &model, outcome.as_ref().err());
     outcome.map_err(IntoResponse::into_response)
 }
 
 /// Settles a request refused after admission (nothing reached the upstream).
-fn refuse(meter: Meter, context: &RequestContext, model: &str, error: Error) -> Response {
-    meter.finish(error.status(), None);
-    log_outcome(context, model, Some(&error));
+fn refuse(meter: Meter, error: Error) -> Response {
+    meter.fail(&error, None);
     error.into_response()
 }
 
@@ -138,11 +140,11 @@ async fn complete(
     let mut routed = match routed {
         Ok(routed) => routed,
         Err(error) => {
-            meter.finish(error.status(), None);
+            meter.fail(&error, None);
             return Err(error);
         }
     };
-    meter.served_by(&routed.deployment.id, &routed.deployment.target_model);
+    meter.served_by(&routed);
     let rate = meter.rate_headers().copied().unwrap_or_default();
     let usage: Option<Usage> = routed.value.usage.clone();
     // The upstream answered (and billed) whatever the guardrails decide next.
@@ -158,9 +160,10 @@ async fn complete(
         Err(blocked) => Err(blocked),
     };
     if let Err(error) = checked {
-        meter.finish(error.status(), usage.as_ref());
+        meter.fail(&error, usage.as_ref());
         return Err(error);
     }
+    meter.answered(&routed.value);
     let overhead = meter.timing(context.started.elapsed(), upstream);
     let cost = meter.finish(200, usage.as_ref());
     let info = RouteInfo::of(&routed).with_cost(cost);
@@ -198,11 +201,11 @@ async fn stream(
     let routed = match routed {
         Ok(routed) => routed,
         Err(error) => {
-            meter.finish(error.status(), None);
+            meter.fail(&error, None);
             return Err(error);
         }
     };
-    meter.served_by(&routed.deployment.id, &routed.deployment.target_model);
+    meter.served_by(&routed);
     let rate = meter.rate_headers().copied().unwrap_or_default();
     let info = RouteInfo::of(&routed);
     let overhead = meter.timing(context.started.elapsed(), upstream);
@@ -223,21 +226,4 @@ async fn stream(
         cacheable.apply_headers(response.headers_mut(), false);
     }
     Ok(response)
-}
-
-/// One line per request; never the body, never a key.
-pub fn log_outcome(context: &RequestContext, model: &str, error: Option<&Error>) {
-    let elapsed_ms = context.started.elapsed().as_secs_f64() * 1000.0;
-    match error {
-        None => tracing::info!(request_id = %context.id, model, elapsed_ms, "request served"),
-        Some(error) => tracing::warn!(
-            request_id = %context.id,
-            model,
-            elapsed_ms,
-            status = error.status(),
-            error = error.kind.metric_label(),
-            message = %error.message,
-            "request failed"
-        ),
-    }
 }

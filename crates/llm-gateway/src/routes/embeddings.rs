@@ -8,7 +8,6 @@ use llm_types::{EmbeddingsRequest, EmbeddingsResponse, Usage};
 use std::sync::Arc;
 
 use super::cached::Cacheable;
-use super::chat::log_outcome;
 use super::gate;
 use super::headers::{RouteInfo, apply_rate_headers};
 use crate::app::AppState;
@@ -29,15 +28,17 @@ pub async fn embeddings(
         &context,
         &mut model,
         prompt_estimate,
+        "embeddings",
         |prices, group| prices.input_estimate(group, prompt_estimate),
     )
     .await?;
     request.model = model.clone();
+    meter.capture_request(&request.input);
     let controls = request.extra.remove("cache");
     let cacheable = match Cacheable::of(&app, &request, controls, &model, &headers) {
         Ok(cacheable) => cacheable,
         Err(error) => {
-            meter.finish(error.status(), None);
+            meter.fail(&error, None);
             return Err(error.into_response());
         }
     };
@@ -46,7 +47,6 @@ pub async fn embeddings(
         && let Ok(answer) = serde_json::from_slice::<EmbeddingsResponse>(&bytes)
     {
         meter.finish_cache_hit(Some(&Usage::new(answer.usage.prompt_tokens, 0)));
-        log_outcome(&context, &model, None);
         let mut response = bytes.into_response();
         let headers = response.headers_mut();
         headers.insert(
@@ -57,10 +57,9 @@ pub async fn embeddings(
         return Ok(response);
     }
     let outcome = app.router.load().embeddings(request).await;
-    log_outcome(&context, &model, outcome.as_ref().err());
     match outcome {
         Ok(routed) => {
-            meter.served_by(&routed.deployment.id, &routed.deployment.target_model);
+            meter.served_by(&routed);
             let rate = meter.rate_headers().copied().unwrap_or_default();
             let usage = Usage::new(routed.value.usage.prompt_tokens, 0);
             let cost = meter.finish(200, Some(&usage));
@@ -78,7 +77,7 @@ pub async fn embeddings(
             Ok(response)
         }
         Err(error) => {
-            meter.finish(error.status(), None);
+            meter.fail(&error, None);
             Err(error.into_response())
         }
     }

@@ -4,7 +4,6 @@
 
 use axum::response::{IntoResponse, Response};
 use llm_types::money::NanoDollars;
-use std::sync::Arc;
 
 use super::headers::apply_rate_headers;
 use crate::app::AppState;
@@ -19,6 +18,7 @@ pub async fn admit(
     context: &RequestContext,
     model: &mut String,
     prompt_estimate: u64,
+    call_type: &'static str,
     reserve: impl FnOnce(&PriceBook, &str) -> NanoDollars,
 ) -> Result<Meter, Response> {
     if let Some(principal) = context.caller.principal() {
@@ -40,13 +40,14 @@ pub async fn admit(
         .await
     {
         Ok(admission) => Ok(Meter::new(
-            Arc::clone(&app.policy),
+            app,
+            context,
             prices,
             admission,
             model,
             prompt_estimate,
-            Arc::clone(&app.metrics),
             known_group,
+            call_type,
         )),
         Err(refused) => {
             tracing::info!(

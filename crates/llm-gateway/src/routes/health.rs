@@ -14,19 +14,29 @@ pub async fn liveliness() -> Json<&'static str> {
 }
 
 /// The gateway has a configuration loaded and can serve: 503 while its database is
-/// unreachable (keys could not be loaded).
+/// unreachable (keys could not be loaded), or while the rate limiter's Redis is and
+/// `rate_limit_fail_mode: closed` refuses requests without it. (Fail-open, requests are
+/// served on local limits and Redis is only reported.)
 pub async fn readiness(State(app): State<Arc<AppState>>) -> (StatusCode, Json<Value>) {
     let router = app.router.load();
     let state = router.shared_state();
-    let database = app.policy.ready().await;
-    let status = if database.is_ok() {
+    let (database, (redis, fail_closed)) =
+        tokio::join!(app.policy.ready(), app.policy.redis_ready());
+    let redis_down = matches!(redis, Some(Err(_)));
+    let ready = database.is_ok() && !(redis_down && fail_closed);
+    let status = if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
     let body = Json(json!({
-        "status": if database.is_ok() { "healthy" } else { "unhealthy" },
+        "status": if ready { "healthy" } else { "unhealthy" },
         "db": match &database { Ok(()) => "connected".to_owned(), Err(e) => format!("unreachable: {e}") },
+        "redis": match &redis {
+            None => "not configured".to_owned(),
+            Some(Ok(())) => "connected".to_owned(),
+            Some(Err(e)) => format!("unreachable: {e}"),
+        },
         "spend_journal_backlog": app.policy.journal_backlog(),
         "rate_limit_redis_errors": app.policy.redis_errors(),
         "models": router.model_names().count(),

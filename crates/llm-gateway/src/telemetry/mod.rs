@@ -1,41 +1,50 @@
 //! Logs and traces.
 //!
-//! STUB: to be filled in (tracing work).
+//! Logging starts before the configuration is read, trace export only once it is, so the
+//! subscriber is built in two steps (see [`late`]): [`init_logging`] installs the stderr log
+//! layer and a dormant OpenTelemetry layer whose filter lets nothing through, and
+//! [`start_tracing`] (when the configuration names an endpoint) gives that layer its
+//! exporter and sampler and opens its filter. Without export the dormant layer is never
+//! called: its per-layer filter disables every callsite for it.
+//!
+//! - [`logging`]: the subscriber stack.
+//! - [`export`]: the OTLP/HTTP exporter over our own reqwest client, batch processor,
+//!   sampler, and the flush at shutdown.
+//! - [`propagation`]: W3C `traceparent` in from clients, out to upstreams.
+//! - [`span`]: the request span [`crate::context`] opens per request.
+//! - [`outcome`]: the GenAI attributes of a finished request on its span.
 
-use crate::config::TracingConfig;
-use crate::request_log::RequestRecord;
+mod export;
+mod late;
+mod logging;
+mod outcome;
+mod propagation;
+mod span;
 
-/// Installs the global subscriber: logs on stderr as `pretty` or `json`.
+use std::sync::atomic::{AtomicBool, Ordering};
+
+pub use export::{Tracing, start_tracing};
+pub use outcome::record_outcome;
+pub use span::request_span;
+
+/// Installs the global subscriber: logs on stderr as `pretty` or `json` (filtered by
+/// `RUST_LOG`, default `info`), and the dormant trace layer [`start_tracing`] wakes.
 pub fn init_logging(format: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(ansi)
-        .with_writer(std::io::stderr);
-    if format == "json" {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
+    logging::init(format);
 }
 
-/// Trace export while it runs; [`Tracing::shutdown`] flushes what is buffered.
-pub struct Tracing;
+/// Whether spans are exported (set once by [`start_tracing`]).
+static EXPORTING: AtomicBool = AtomicBool::new(false);
+/// Whether message content goes on the spans (the tracing config's `capture_content`).
+static CAPTURE_CONTENT: AtomicBool = AtomicBool::new(false);
 
-/// Starts exporting spans as `config` says (nothing when it names no endpoint).
-pub fn start_tracing(config: &TracingConfig) -> Result<Tracing, String> {
-    let _ = config;
-    Ok(Tracing)
+/// Whether spans are being exported.
+pub fn exporting() -> bool {
+    EXPORTING.load(Ordering::Relaxed)
 }
 
-impl Tracing {
-    /// Flushes buffered spans (bounded in time) and stops the exporter.
-    pub async fn shutdown(self) {}
-}
-
-/// Records a finished request's GenAI attributes on its span.
-pub fn record_outcome(span: &tracing::Span, record: &RequestRecord) {
-    let _ = (span, record);
+/// Whether the trace export wants message content (`gen_ai.input.messages`, ...): the
+/// request record only needs to carry content for the spans when this is true.
+pub fn capture_content() -> bool {
+    exporting() && CAPTURE_CONTENT.load(Ordering::Relaxed)
 }

@@ -4,6 +4,7 @@
 // Test support code: a failed setup step should fail the test loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod scrape;
 pub mod services;
 pub mod tcp_proxy;
 

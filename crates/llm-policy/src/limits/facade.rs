@@ -74,6 +74,17 @@ impl Limiter {
         }
     }
 
+    /// Whether the limiter's Redis answers a PING in time; `None` without Redis.
+    pub async fn redis_ready(&self) -> Option<Result<(), String>> {
+        let redis = self.inner.redis.as_ref()?;
+        Some(redis.ping().await.map_err(|e| e.to_string()))
+    }
+
+    /// Whether requests are refused while Redis fails (`rate_limit_fail_mode: closed`).
+    pub fn fail_closed(&self) -> bool {
+        !self.inner.fail_open
+    }
+
     /// `redis` or `local`: where admissions go while Redis answers.
     pub fn backend_name(&self) -> &'static str {
         if self.inner.redis.is_some() {

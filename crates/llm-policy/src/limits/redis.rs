@@ -192,6 +192,19 @@ impl RedisLimiter {
         Ok(value.map(NanoDollars))
     }
 
+    /// One PING within the deadline (readiness probes).
+    pub async fn ping(&self) -> Result<(), RedisLimitError> {
+        let call = async {
+            let mut connection = self.connection().await?;
+            deadpool_redis::redis::cmd("PING")
+                .query_async::<String>(&mut connection)
+                .await
+                .map(drop)
+                .map_err(|e| RedisLimitError::Redis(e.to_string()))
+        };
+        self.deadline(call).await
+    }
+
     /// Runs a script with its arguments (EVALSHA, loading it once when Redis lacks it).
     async fn run<A: ToRedisArgs + Sync>(
         &self,

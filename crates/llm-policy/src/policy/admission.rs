@@ -40,6 +40,26 @@ impl Admission {
     pub fn request_id(&self) -> &str {
         &self.request_id
     }
+
+    /// Who is calling, for request logs: the key's stored hash (never the key), its alias,
+    /// its user and its team.
+    pub fn caller(&self) -> CallerLabels<'_> {
+        CallerLabels {
+            key_hash: self.key_hash.as_deref(),
+            key_alias: self.key_alias.as_deref(),
+            user_id: self.user_id.as_deref(),
+            team_id: self.team_id.as_deref(),
+        }
+    }
+}
+
+/// Who made an admitted request (all `None` for the master key or an open gateway).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallerLabels<'a> {
+    pub key_hash: Option<&'a str>,
+    pub key_alias: Option<&'a str>,
+    pub user_id: Option<&'a str>,
+    pub team_id: Option<&'a str>,
 }
 
 /// A refusal, with the rate-limit figures to send beside it.

@@ -12,7 +12,7 @@ mod key_cache;
 mod principal;
 mod sink;
 
-pub use admission::{Admission, Outcome, RateHeaders};
+pub use admission::{Admission, CallerLabels, Outcome, RateHeaders};
 pub use key_cache::{KeyCache, POLL_INTERVAL};
 pub use principal::{Caller, Principal, list_allows};
 
@@ -166,6 +166,12 @@ impl Policy {
     /// Database reachable (readiness).
     pub async fn ready(&self) -> Result<(), String> {
         self.store.ping().await.map_err(|e| e.to_string())
+    }
+
+    /// Whether the rate limiter's Redis answers (`None`: no Redis), and whether requests
+    /// need it (fail-closed) or fall back to local limits without it.
+    pub async fn redis_ready(&self) -> (Option<Result<(), String>>, bool) {
+        (self.limiter.redis_ready().await, self.limiter.fail_closed())
     }
 
     /// Ships what the journal holds (graceful shutdown), waiting up to `timeout`.

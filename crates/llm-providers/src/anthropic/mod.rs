@@ -117,11 +117,13 @@ impl Anthropic {
 
     /// Sends the body; a non-success answer becomes our error via Anthropic's error types.
     async fn send(&self, body: Vec<u8>) -> Result<reqwest::Response, Error> {
+        let mut headers = self.transport.headers.clone();
+        crate::trace_headers::inject(&mut headers);
         let response = self
             .transport
             .http
             .post(&*self.messages_url)
-            .headers(self.transport.headers.clone())
+            .headers(headers)
             .body(body)
             .send()
             .await

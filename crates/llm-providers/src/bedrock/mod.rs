@@ -166,6 +166,9 @@ impl Bedrock {
         for (name, value) in &self.extra_headers {
             headers.insert(name.clone(), value.clone());
         }
+        // After signing: SigV4 signs only the headers named in `SignedHeaders`, so the
+        // trace headers travel unsigned and the signature stays valid.
+        crate::trace_headers::inject(&mut headers);
         let response = self
             .http
             .post(url)

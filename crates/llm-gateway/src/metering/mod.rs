@@ -7,20 +7,28 @@
 //! - a stream the client abandons ([`MeteredStream`] dropped early): the upstream is drained
 //!   in the background for its usage, up to [`DRAIN_LIMIT`]; if it does not come, the output
 //!   seen so far is estimated (four characters a token) and the row is marked estimated.
+//!
+//! Settling also reports the request (its [`RequestRecord`]: log line, trace span, sinks)
+//! and records its metrics.
 
-use futures_util::{Stream, StreamExt};
+mod stream;
+
+pub use stream::MeteredStream;
+
 use llm_policy::Policy;
 use llm_policy::policy::{Admission, Outcome};
-use llm_providers::ChatStream;
+use llm_router::Routed;
 use llm_types::money::NanoDollars;
-use llm_types::{ChatCompletionChunk, Error, ModelRef, Usage};
-use std::pin::Pin;
+use llm_types::{ChatCompletionResponse, Error, ModelRef, Usage};
+use serde::Serialize;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use crate::app::AppState;
+use crate::context::RequestContext;
 use crate::metrics::Metrics;
 use crate::prices::PriceBook;
+use crate::request_log::{Reporter, RequestRecord};
 
 /// How long an abandoned stream is drained for its usage.
 pub const DRAIN_LIMIT: Duration = Duration::from_secs(30);
@@ -37,25 +45,45 @@ pub struct Meter {
     target_model: Option<Arc<str>>,
     prompt_estimate: u64,
     metrics: Arc<Metrics>,
+    reporter: Arc<Reporter>,
+    span: tracing::Span,
     started: Instant,
-    stream: bool,
     /// Whether the model group is configured (else its metrics say `other`).
     known_group: bool,
+    /// The request's report, filled in as it goes.
+    record: RequestRecord,
 }
 
 impl Meter {
+    /// The meter of a request `context` admitted by `admission` for `model_group`, priced
+    /// by `prices` (the book its reservation was computed with).
+    #[allow(clippy::too_many_arguments)] // called once, by the policy gate
     pub fn new(
-        policy: Arc<Policy>,
+        app: &AppState,
+        context: &RequestContext,
         prices: Arc<PriceBook>,
         admission: Admission,
         model_group: &str,
         prompt_estimate: u64,
-        metrics: Arc<Metrics>,
         known_group: bool,
+        call_type: &'static str,
     ) -> Meter {
-        metrics.in_flight.inc();
+        app.metrics.in_flight.inc();
+        let caller = admission.caller();
+        let record = RequestRecord {
+            request_id: context.id.clone(),
+            call_type,
+            started_at_ms: llm_types::unix_now_ms()
+                - i64::try_from(context.started.elapsed().as_millis()).unwrap_or(0),
+            model_group: model_group.to_owned(),
+            key_alias: caller.key_alias.map(str::to_owned),
+            key_hash: caller.key_hash.map(str::to_owned),
+            user_id: caller.user_id.map(str::to_owned),
+            team_id: caller.team_id.map(str::to_owned),
+            ..RequestRecord::default()
+        };
         Meter {
-            policy,
+            policy: Arc::clone(&app.policy),
             prices,
             admission: Some(admission),
             outcome: Outcome {
@@ -65,37 +93,74 @@ impl Meter {
             },
             target_model: None,
             prompt_estimate,
-            metrics,
-            started: Instant::now(),
-            stream: false,
+            metrics: Arc::clone(&app.metrics),
+            reporter: Arc::clone(&app.reporter),
+            span: context.span.clone(),
+            started: context.started,
             known_group,
+            record,
         }
     }
 
     /// Records the request's timing: the whole of it so far is `total`, of which `upstream`
     /// was the upstream's (to its first token for a stream). Returns the gateway's own part.
-    pub fn timing(&self, total: Duration, upstream: Duration) -> Duration {
+    pub fn timing(&mut self, total: Duration, upstream: Duration) -> Duration {
         let overhead = total.saturating_sub(upstream);
         let group = self
             .known_group
             .then_some(self.outcome.model_group.as_str());
-        self.metrics
-            .timing(group, overhead, self.stream.then_some(total));
+        let first_token = self.record.stream.then_some(total);
+        self.metrics.timing(group, overhead, first_token);
+        self.record.overhead_ms = Some(millis(overhead));
+        self.record.time_to_first_token_ms = first_token.map(millis);
         overhead
     }
 
     /// Marks the request as streamed (a label of its metrics).
     pub fn streaming(&mut self) {
-        self.stream = true;
+        self.record.stream = true;
     }
 
-    /// Records which deployment answered.
-    pub fn served_by(&mut self, deployment_id: &str, target_model: &Arc<str>) {
-        self.outcome.deployment = Some(deployment_id.to_owned());
-        self.outcome.provider = ModelRef::parse(target_model)
+    /// Whether the request's report carries message content.
+    pub fn captures_content(&self) -> bool {
+        self.reporter.captures_content()
+    }
+
+    /// Keeps the request's content (messages, embedding input) for its report, when
+    /// reports carry content.
+    pub fn capture_request(&mut self, content: &impl Serialize) {
+        if self.captures_content() {
+            self.record.request_content = serde_json::to_value(content).ok();
+        }
+    }
+
+    /// Records which deployment answered and how the router got there.
+    pub fn served_by<T>(&mut self, routed: &Routed<T>) {
+        let deployment = &routed.deployment;
+        self.outcome.deployment = Some(deployment.id.to_string());
+        self.outcome.provider = ModelRef::parse(&deployment.target_model)
             .ok()
             .map(|m| m.provider.to_owned());
-        self.target_model = Some(target_model.clone());
+        self.target_model = Some(deployment.target_model.clone());
+        self.record.target_model = Some(deployment.target_model.to_string());
+        self.record.failed_attempts = routed.failures.len() as u32;
+        self.record.retries = routed.retries;
+        self.record.fallbacks = routed.fallbacks;
+    }
+
+    /// Records what a complete answer says of itself: its model, finish reasons and (when
+    /// reports carry content) its messages.
+    pub fn answered(&mut self, answer: &ChatCompletionResponse) {
+        self.record.response_model = Some(answer.model.clone());
+        self.record.finish_reasons = answer
+            .choices
+            .iter()
+            .map(|c| c.finish_reason.map_or("", |r| r.as_str()).to_owned())
+            .collect();
+        if self.captures_content() {
+            let messages: Vec<_> = answer.choices.iter().map(|c| &c.message).collect();
+            self.record.response_content = serde_json::to_value(messages).ok();
+        }
     }
 
     /// The rate-limit figures of the admission, for response headers.
@@ -119,6 +184,19 @@ impl Meter {
         let cost = usage.and_then(|usage| self.record_usage(usage));
         self.settle();
         cost
+    }
+
+    /// Settles a request that failed with `error` (whatever the upstream billed for a
+    /// guardrail's refusal after the answer is `usage`).
+    pub fn fail(mut self, error: &Error, usage: Option<&Usage>) {
+        self.record_error(error);
+        self.finish(error.status(), usage);
+    }
+
+    /// Notes the error a request ends with (a stream's error event, a refusal).
+    fn record_error(&mut self, error: &Error) {
+        self.record.error_class = Some(error.kind.metric_label());
+        self.record.error_message = Some(error.message.to_string());
     }
 
     /// Settles an answer served from the response cache: free, its usage recorded for the
@@ -155,17 +233,43 @@ impl Meter {
     }
 
     fn settle(&mut self) {
-        if let Some(admission) = self.admission.take() {
-            self.metrics.observe(
-                &self.outcome,
-                self.known_group,
-                self.stream,
-                self.started.elapsed(),
-            );
-            self.policy
-                .settle(admission, std::mem::take(&mut self.outcome));
-        }
+        let Some(admission) = self.admission.take() else {
+            return;
+        };
+        let elapsed = self.started.elapsed();
+        self.metrics.observe(
+            &self.outcome,
+            self.known_group,
+            self.record.stream,
+            self.record.error_class,
+            elapsed,
+        );
+        let record = self.completed_record(elapsed);
+        self.policy
+            .settle(admission, std::mem::take(&mut self.outcome));
+        self.reporter.report(&self.span, record);
     }
+
+    /// The report, completed from the settled outcome.
+    fn completed_record(&mut self, elapsed: Duration) -> RequestRecord {
+        let outcome = &self.outcome;
+        let mut record = std::mem::take(&mut self.record);
+        record.duration_ms = millis(elapsed);
+        record.status = outcome.status;
+        record.deployment.clone_from(&outcome.deployment);
+        record.provider.clone_from(&outcome.provider);
+        record.prompt_tokens = outcome.prompt_tokens;
+        record.completion_tokens = outcome.completion_tokens;
+        record.cached_tokens = outcome.cached_tokens;
+        record.cost_nanos = outcome.cost.0;
+        record.cache_hit = outcome.cache_hit;
+        record.estimated = outcome.estimated;
+        record
+    }
+}
+
+fn millis(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
 }
 
 impl Drop for Meter {
@@ -186,118 +290,5 @@ impl Drop for Meter {
             };
             self.settle();
         }
-    }
-}
-
-/// A chat stream that settles its meter when it ends, fails, or is abandoned.
-pub struct MeteredStream {
-    inner: Option<ChatStream>,
-    meter: Option<Meter>,
-    usage: Option<Usage>,
-    completion_chars: u64,
-}
-
-impl MeteredStream {
-    pub fn new(inner: ChatStream, meter: Meter) -> MeteredStream {
-        MeteredStream {
-            inner: Some(inner),
-            meter: Some(meter),
-            usage: None,
-            completion_chars: 0,
-        }
-    }
-
-    fn end(&mut self, status: u16) {
-        self.inner = None;
-        if let Some(meter) = self.meter.take() {
-            settle_stream(meter, status, self.usage.take(), self.completion_chars);
-        }
-    }
-}
-
-fn observe(chunk: &ChatCompletionChunk, usage: &mut Option<Usage>, chars: &mut u64) {
-    if let Some(u) = &chunk.usage {
-        *usage = Some(u.clone());
-    }
-    for choice in &chunk.choices {
-        let delta = &choice.delta;
-        let text = [&delta.content, &delta.reasoning_content, &delta.refusal];
-        *chars += text
-            .iter()
-            .filter_map(|t| t.as_ref())
-            .map(|t| t.len() as u64)
-            .sum::<u64>();
-        if let Some(calls) = &delta.tool_calls {
-            *chars += calls
-                .iter()
-                .filter_map(|c| c.function.as_ref()?.arguments.as_ref())
-                .map(|a| a.len() as u64)
-                .sum::<u64>();
-        }
-    }
-}
-
-fn settle_stream(meter: Meter, status: u16, usage: Option<Usage>, completion_chars: u64) {
-    match usage {
-        Some(usage) => {
-            meter.finish(status, Some(&usage));
-        }
-        None => meter.finish_estimated(status, completion_chars),
-    }
-}
-
-impl Stream for MeteredStream {
-    type Item = Result<ChatCompletionChunk, Error>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        let Some(inner) = this.inner.as_mut() else {
-            return Poll::Ready(None);
-        };
-        match inner.poll_next_unpin(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Some(Ok(chunk))) => {
-                observe(&chunk, &mut this.usage, &mut this.completion_chars);
-                Poll::Ready(Some(Ok(chunk)))
-            }
-            Poll::Ready(Some(Err(error))) => {
-                this.end(error.status());
-                Poll::Ready(Some(Err(error)))
-            }
-            Poll::Ready(None) => {
-                this.end(200);
-                Poll::Ready(None)
-            }
-        }
-    }
-}
-
-impl Drop for MeteredStream {
-    /// The client went away mid-stream: drain the upstream in the background for its usage.
-    fn drop(&mut self) {
-        let (Some(mut inner), Some(meter)) = (self.inner.take(), self.meter.take()) else {
-            return;
-        };
-        let mut usage = self.usage.take();
-        let mut chars = self.completion_chars;
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            settle_stream(meter, CLIENT_CLOSED, usage, chars);
-            return;
-        };
-        runtime.spawn(async move {
-            let drained = tokio::time::timeout(DRAIN_LIMIT, async {
-                while let Some(item) = inner.next().await {
-                    match item {
-                        Ok(chunk) => observe(&chunk, &mut usage, &mut chars),
-                        Err(_) => break,
-                    }
-                }
-            })
-            .await;
-            if drained.is_err() {
-                tracing::debug!("abandoned stream did not finish in time; its usage is estimated");
-            }
-            settle_stream(meter, CLIENT_CLOSED, usage, chars);
-        });
     }
 }
