@@ -58,8 +58,8 @@ pub async fn with_context(mut request: Request, next: Next) -> Response {
         span: span.clone(),
     });
     let mut response = next.run(request).instrument(span.clone()).await;
-    // Every request's status; an LLM request's settlement records it again (a stream's
-    // status can change after its head was sent).
+    // The status sent in the response head, recorded here only (an attribute recorded twice
+    // is exported twice). A request whose client left has none.
     span.record(
         "http.response.status_code",
         i64::from(response.status().as_u16()),

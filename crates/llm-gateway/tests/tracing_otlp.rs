@@ -199,6 +199,55 @@ fn split<'a>(spans: &'a [Span], model: &str) -> Option<(&'a Span, Vec<&'a Span>)
     Some((request, attempts))
 }
 
+/// The spans of one trace as an indented tree (children under their parent, by start
+/// time), each with its kind, status and attributes: printed for a reader of the test log.
+fn render_tree(spans: &[Span]) -> String {
+    fn walk(spans: &[Span], parent: &[u8], depth: usize, out: &mut String) {
+        let mut children: Vec<&Span> = spans
+            .iter()
+            .filter(|s| s.parent_span_id == parent)
+            .collect();
+        children.sort_by_key(|s| s.start_time_unix_nano);
+        for span in children {
+            let attributes: Vec<String> = span
+                .attributes
+                .iter()
+                .filter_map(|kv| Some(format!("{}={}", kv.key, attr(span, &kv.key)?)))
+                .collect();
+            let status = span.status.as_ref().map_or(0, |s| s.code);
+            let micros = span
+                .end_time_unix_nano
+                .saturating_sub(span.start_time_unix_nano)
+                / 1000;
+            out.push_str(&format!(
+                "{:indent$}{} [{:?}, status {status}, {micros} µs] {}\n",
+                "",
+                span.name,
+                kind(span),
+                attributes.join(" "),
+                indent = depth * 2
+            ));
+            walk(spans, &span.span_id, depth + 1, out);
+        }
+    }
+    let ids: std::collections::HashSet<&[u8]> =
+        spans.iter().map(|s| s.span_id.as_slice()).collect();
+    let mut out = String::new();
+    // Roots: spans whose parent is not in this trace's export (the caller's span).
+    let mut roots: Vec<&[u8]> = spans
+        .iter()
+        .map(|s| s.parent_span_id.as_slice())
+        .filter(|p| !ids.contains(p))
+        .collect();
+    roots.sort();
+    roots.dedup();
+    for root in roots {
+        out.push_str(&format!("(caller {})\n", hex(root)));
+        walk(spans, root, 1, &mut out);
+    }
+    out
+}
+
 /// The trace id of a recorded upstream request's `traceparent`, and its parent span id.
 fn upstream_parent(request: &llm_mock_upstream::RecordedRequest) -> (String, String) {
     let value = request
@@ -226,6 +275,13 @@ async fn spans_continue_the_callers_trace_and_reach_the_upstream() {
         .await;
     let (request, attempts) = split(&spans, "m").unwrap();
     assert_eq!(hex(&request.parent_span_id), caller);
+    for span in &spans {
+        let mut keys: Vec<&str> = span.attributes.iter().map(|kv| kv.key.as_str()).collect();
+        keys.sort_unstable();
+        let count = keys.len();
+        keys.dedup();
+        assert_eq!(keys.len(), count, "{}: an attribute twice", span.name);
+    }
     let usage = &answer["usage"];
     // (attribute, expected value) on the request span.
     let expected = [
@@ -280,6 +336,7 @@ async fn spans_continue_the_callers_trace_and_reach_the_upstream() {
             split(spans, "flaky").is_some_and(|(_, attempts)| attempts.len() == 2)
         })
         .await;
+    eprintln!("trace {trace}:\n{}", render_tree(&spans));
     let (request, mut attempts) = split(&spans, "flaky").unwrap();
     assert_eq!(attr(request, "llm_gateway.retries"), Some(json!(1)));
     attempts.sort_by_key(|s| s.start_time_unix_nano);

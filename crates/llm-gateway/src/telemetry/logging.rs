@@ -26,6 +26,7 @@ pub fn init(format: &str) {
     let otel = tracing_opentelemetry::layer()
         .with_tracer(provider.tracer("llm-gateway"))
         .with_location(false)
+        .with_target(false)
         .with_threads(false)
         .with_tracked_inactivity(false)
         .with_filter(filter);

@@ -21,8 +21,10 @@ pub fn record_outcome(span: &tracing::Span, record: &RequestRecord) {
         .update_name(format!("{} {}", record.call_type, record.model_group));
     span.record("gen_ai.operation.name", record.call_type);
     span.record("gen_ai.request.model", record.model_group.as_str());
+    // `http.response.status_code` is the middleware's (what went on the wire; a stream that
+    // fails after its head stays 200, its failure is `error.type`): a second record would
+    // add a duplicate attribute, not replace it.
     // Integers as `i64`: the trace layer exports an unsigned field as a string.
-    span.record("http.response.status_code", i64::from(record.status));
     span.record("gen_ai.usage.input_tokens", int(record.prompt_tokens));
     span.record("gen_ai.usage.output_tokens", int(record.completion_tokens));
     span.record("llm_gateway.cost_usd", record.cost_usd());
