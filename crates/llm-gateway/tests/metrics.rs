@@ -146,6 +146,12 @@ async fn a_known_sequence_is_counted_exactly() {
         "{content_type}"
     );
     let text = response.text().await.unwrap();
+    // For a reader of the test log: the counters and gauges the sequence moved.
+    let excerpt: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("llmgw_") && !l.contains("_bucket") && !l.ends_with(" 0"))
+        .collect();
+    eprintln!("/metrics after the sequence:\n{}", excerpt.join("\n"));
     let scrape = scrape::parse(&text);
 
     // (metric, labels, value)
