@@ -89,9 +89,17 @@ impl Report {
     }
 
     pub fn print(&self) {
+        // The widest scenario name sets the first column (at least 30, as it always was).
+        let w = self
+            .scenarios
+            .iter()
+            .map(|s| s.name.len())
+            .max()
+            .unwrap_or(0)
+            .max(30);
         println!();
         println!(
-            "{:<30} {:>12} | {:>8} {:>8} {:>8} {:>10} {:>10} | {:>8}",
+            "{:<w$} {:>12} | {:>8} {:>8} {:>8} {:>10} {:>10} | {:>8}",
             "",
             format!("req/s @c{}", self.concurrency),
             "p50 ms",
@@ -102,7 +110,7 @@ impl Report {
             "errors"
         );
         println!(
-            "{:<30} {:>12} | {:^50} |",
+            "{:<w$} {:>12} | {:^50} |",
             "",
             "(closed)",
             format!("open loop at {} req/s", self.rate)
@@ -111,7 +119,7 @@ impl Report {
             let lat = cells(s.open.latency);
             let first = cells(s.open.first_byte);
             println!(
-                "{:<30} {:>12.1} | {:>8} {:>8} {:>8} {:>10} {:>10} | {:>8}",
+                "{:<w$} {:>12.1} | {:>8} {:>8} {:>8} {:>10} {:>10} | {:>8}",
                 s.name,
                 s.closed.throughput_rps,
                 lat[0],
@@ -159,9 +167,15 @@ impl Report {
         }
         println!();
         println!("memory at the end (peak VmHWM / current VmRSS):");
+        let mw = self
+            .memory
+            .keys()
+            .map(|name| name.len())
+            .max()
+            .unwrap_or(14);
         for (name, m) in &self.memory {
             println!(
-                "  {name:<14} {:>8.1} MiB / {:>8.1} MiB",
+                "  {name:<mw$} {:>8.1} MiB / {:>8.1} MiB",
                 mib(m.peak_rss_kib),
                 mib(m.rss_kib)
             );
