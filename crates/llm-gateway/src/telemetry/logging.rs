@@ -55,7 +55,13 @@ where
         .with_ansi(ansi)
         .with_writer(std::io::stderr);
     if format == "json" {
-        layer.json().with_filter(filter).boxed()
+        // The current span (the request's id and route) is enough: the list of every
+        // enclosing span would repeat the same fields on each line.
+        layer
+            .json()
+            .with_span_list(false)
+            .with_filter(filter)
+            .boxed()
     } else {
         layer.with_filter(filter).boxed()
     }
