@@ -214,13 +214,17 @@ fn render_tree(spans: &[Span]) -> String {
                 .iter()
                 .filter_map(|kv| Some(format!("{}={}", kv.key, attr(span, &kv.key)?)))
                 .collect();
-            let status = span.status.as_ref().map_or(0, |s| s.code);
+            let status = span
+                .status
+                .as_ref()
+                .and_then(|s| StatusCode::try_from(s.code).ok())
+                .unwrap_or(StatusCode::Unset);
             let micros = span
                 .end_time_unix_nano
                 .saturating_sub(span.start_time_unix_nano)
                 / 1000;
             out.push_str(&format!(
-                "{:indent$}{} [{:?}, status {status}, {micros} µs] {}\n",
+                "{:indent$}{} [{:?}, {status:?}, {micros} µs] {}\n",
                 "",
                 span.name,
                 kind(span),
