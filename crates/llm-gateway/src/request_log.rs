@@ -3,6 +3,7 @@
 //! [`crate::metering::Meter`]), and shared behind an `Arc` by everything that reports it.
 
 use serde::Serialize;
+use serde_json::value::RawValue;
 use std::sync::Arc;
 
 use crate::sinks::LogSinks;
@@ -60,16 +61,56 @@ pub struct RequestRecord {
     pub team_id: Option<String>,
     /// The request's messages (or embedding input), only when content capture is on.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub request_content: Option<serde_json::Value>,
+    pub request_content: Option<Content>,
     /// The answer's messages, one per choice, only when content capture is on.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub response_content: Option<serde_json::Value>,
+    pub response_content: Option<Content>,
+}
+
+/// Message content as JSON text, serialized once when captured: its size is known (sink
+/// queues are bounded in bytes), and every consumer (sinks, spans) embeds the text as is.
+pub type Content = Box<RawValue>;
+
+/// `value` as [`Content`]; `None` if it cannot be serialized (it always can: our own types).
+pub fn content_of(value: &impl Serialize) -> Option<Content> {
+    serde_json::value::to_raw_value(value).ok()
 }
 
 impl RequestRecord {
     /// The cost in US dollars, for display (the stored figure stays `cost_nanos`).
     pub fn cost_usd(&self) -> f64 {
         self.cost_nanos as f64 / 1e9
+    }
+
+    /// About how much memory the record holds: its fields, strings and content. Sink queues
+    /// are bounded by the sum of these.
+    pub fn approx_bytes(&self) -> usize {
+        let optional = [
+            &self.deployment,
+            &self.provider,
+            &self.target_model,
+            &self.response_model,
+            &self.error_message,
+            &self.key_alias,
+            &self.key_hash,
+            &self.user_id,
+            &self.team_id,
+        ];
+        let content = [&self.request_content, &self.response_content];
+        std::mem::size_of::<Self>()
+            + self.request_id.len()
+            + self.model_group.len()
+            + optional
+                .iter()
+                .flat_map(|s| s.as_ref())
+                .map(String::len)
+                .sum::<usize>()
+            + self.finish_reasons.iter().map(String::len).sum::<usize>()
+            + content
+                .iter()
+                .flat_map(|c| c.as_ref())
+                .map(|c| c.get().len())
+                .sum::<usize>()
     }
 
     /// Whether the client got an answer.

@@ -27,6 +27,10 @@ pub struct SinkConfig {
     pub flush_interval: Duration,
     /// Records waiting beyond this are dropped (and counted), never waited for.
     pub queue_capacity: usize,
+    /// The same bound in bytes (records with their message content, as
+    /// [`crate::request_log::RequestRecord::approx_bytes`] counts them): a sink that is
+    /// down holds at most this much memory, however large the prompts.
+    pub queue_max_bytes: u64,
     /// Retries of a failed delivery before its batch is dropped.
     pub max_retries: u32,
     /// The first retry's delay; each next one doubles, up to `max_backoff`.
@@ -87,6 +91,7 @@ impl SinkWhen {
 pub const DEFAULT_BATCH_SIZE: usize = 100;
 pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 pub const DEFAULT_QUEUE_CAPACITY: usize = 10_000;
+pub const DEFAULT_QUEUE_MAX_BYTES: u64 = 64 << 20;
 pub const DEFAULT_MAX_RETRIES: u32 = 5;
 pub const DEFAULT_BACKOFF: Duration = Duration::from_millis(500);
 pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -102,6 +107,7 @@ impl SinkConfig {
             batch_size: DEFAULT_BATCH_SIZE,
             flush_interval: DEFAULT_FLUSH_INTERVAL,
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
+            queue_max_bytes: DEFAULT_QUEUE_MAX_BYTES,
             max_retries: DEFAULT_MAX_RETRIES,
             backoff: DEFAULT_BACKOFF,
             max_backoff: DEFAULT_MAX_BACKOFF,
@@ -132,6 +138,7 @@ struct RawSink {
     batch_size: Option<usize>,
     flush_interval_ms: Option<u64>,
     queue_capacity: Option<usize>,
+    queue_max_bytes: Option<u64>,
     max_retries: Option<u32>,
     backoff_ms: Option<u64>,
     max_backoff_ms: Option<u64>,
@@ -268,6 +275,11 @@ fn native_sink(raw: RawSink, at: &str, report: &mut Report) -> Option<SinkConfig
         raw.queue_capacity.map(count),
         count(DEFAULT_QUEUE_CAPACITY),
     );
+    let queue_max_bytes = positive(
+        "queue_max_bytes",
+        raw.queue_max_bytes,
+        DEFAULT_QUEUE_MAX_BYTES,
+    );
     let flush_ms = positive(
         "flush_interval_ms",
         raw.flush_interval_ms,
@@ -291,6 +303,7 @@ fn native_sink(raw: RawSink, at: &str, report: &mut Report) -> Option<SinkConfig
         batch_size: usize::try_from(batch_size).unwrap_or(usize::MAX),
         flush_interval: Duration::from_millis(flush_ms),
         queue_capacity: usize::try_from(queue_capacity).unwrap_or(usize::MAX),
+        queue_max_bytes,
         max_retries: raw.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
         backoff: Duration::from_millis(backoff_ms),
         max_backoff: Duration::from_millis(max_backoff_ms.max(backoff_ms)),

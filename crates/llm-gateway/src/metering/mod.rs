@@ -130,7 +130,7 @@ impl Meter {
     /// reports carry content.
     pub fn capture_request(&mut self, content: &impl Serialize) {
         if self.captures_content() {
-            self.record.request_content = serde_json::to_value(content).ok();
+            self.record.request_content = crate::request_log::content_of(content);
         }
     }
 
@@ -159,7 +159,7 @@ impl Meter {
             .collect();
         if self.captures_content() {
             let messages: Vec<_> = answer.choices.iter().map(|c| &c.message).collect();
-            self.record.response_content = serde_json::to_value(messages).ok();
+            self.record.response_content = crate::request_log::content_of(&messages);
         }
     }
 

@@ -106,7 +106,7 @@ fn settle(mut meter: Meter, status: u16, seen: Seen) {
             .into_iter()
             .map(|content| serde_json::json!({"role": "assistant", "content": content}))
             .collect();
-        record.response_content = Some(serde_json::Value::Array(messages));
+        record.response_content = crate::request_log::content_of(&messages);
     }
     match seen.usage {
         Some(usage) => {

@@ -3,7 +3,8 @@
 //! stdout, stderr or a file.
 //!
 //! The request path only ever calls [`LogSinks::submit`], which never waits: each sink has
-//! a bounded queue and a record that does not fit is dropped and counted. One background
+//! a queue bounded in records and in bytes (message content included), and a record that
+//! does not fit is dropped and counted. One background
 //! worker per sink batches (by size or interval), encodes and delivers with retries and
 //! exponential backoff; a sink that stays down costs dropped records, never slower requests.
 //! At shutdown [`LogSinks::shutdown`] delivers what is queued within a deadline.
@@ -44,11 +45,25 @@ struct Counters {
     /// Accepted and neither delivered nor dropped yet (in the queue or in a batch being
     /// delivered).
     queued: AtomicU64,
+    /// What those records hold, by [`RequestRecord::approx_bytes`].
+    queued_bytes: AtomicU64,
 }
 
 impl Counters {
-    /// `n` records left the queue: delivered, or dropped.
-    fn settle(&self, n: u64, delivered: bool) {
+    /// Takes a record of `bytes` into the queue's byte budget of `max_bytes`; false (and
+    /// nothing taken) when it does not fit. A record larger than the whole budget still
+    /// fits an empty queue, so a single large request is still logged.
+    fn reserve(&self, bytes: u64, max_bytes: u64) -> bool {
+        let before = self.queued_bytes.fetch_add(bytes, Ordering::Relaxed);
+        if before > 0 && before.saturating_add(bytes) > max_bytes {
+            self.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
+    /// `n` records of `bytes` in all left the queue: delivered, or dropped.
+    fn settle(&self, n: u64, bytes: u64, delivered: bool) {
         let counter = if delivered {
             &self.delivered
         } else {
@@ -56,13 +71,20 @@ impl Counters {
         };
         counter.fetch_add(n, Ordering::Relaxed);
         self.queued.fetch_sub(n, Ordering::Relaxed);
+        self.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
     }
+}
+
+/// A record's size as the byte budget counts it.
+fn record_bytes(record: &RequestRecord) -> u64 {
+    u64::try_from(record.approx_bytes()).unwrap_or(u64::MAX)
 }
 
 /// One sink as the request path sees it: its filter and its queue.
 struct Sink {
     name: String,
     when: SinkWhen,
+    max_bytes: u64,
     queue: mpsc::Sender<Arc<RequestRecord>>,
     counters: Arc<Counters>,
 }
@@ -116,6 +138,7 @@ impl LogSinks {
             sinks.push(Sink {
                 name: config.name.clone(),
                 when: config.when,
+                max_bytes: config.queue_max_bytes,
                 queue,
                 counters,
             });
@@ -138,17 +161,23 @@ impl LogSinks {
     }
 
     /// Queues `record` for every sink that takes it; never blocks, never fails. A full
-    /// queue (its sink down or too slow) drops the record and counts it.
+    /// queue, by count or by bytes (its sink down or too slow), drops the record and
+    /// counts it.
     pub fn submit(&self, record: &Arc<RequestRecord>) {
         let succeeded = record.succeeded();
+        let bytes = record_bytes(record);
         for sink in &self.sinks {
             if !sink.when.takes(succeeded) {
+                continue;
+            }
+            if !sink.counters.reserve(bytes, sink.max_bytes) {
+                sink.counters.dropped.fetch_add(1, Ordering::Relaxed);
                 continue;
             }
             // Counted before the send so the worker's decrement never sees it missing.
             sink.counters.queued.fetch_add(1, Ordering::Relaxed);
             if sink.queue.try_send(Arc::clone(record)).is_err() {
-                sink.counters.settle(1, false);
+                sink.counters.settle(1, bytes, false);
             }
         }
     }

@@ -141,7 +141,7 @@ fn attributes(record: &RequestRecord, redact: bool) -> Vec<KeyValue> {
         ];
         for (key, value) in content {
             if let Some(value) = value {
-                out.push(text(key, &value.to_string()));
+                out.push(text(key, value.get()));
             }
         }
     }

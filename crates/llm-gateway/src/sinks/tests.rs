@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use super::{LogSinks, SinkStats};
 use crate::config::{JsonlTarget, SinkConfig, SinkTarget, SinkWhen};
-use crate::request_log::RequestRecord;
+use crate::request_log::{RequestRecord, content_of};
 use llm_providers::Secret;
 
 /// The next POST the collector accepted.
@@ -52,8 +52,8 @@ fn record(id: &str, status: u16) -> Arc<RequestRecord> {
         error_class: (status >= 400).then_some("upstream_error"),
         key_alias: Some("ci".into()),
         team_id: Some("blue".into()),
-        request_content: Some(json!([{"role": "user", "content": "hi"}])),
-        response_content: Some(json!([{"role": "assistant", "content": "hello"}])),
+        request_content: content_of(&json!([{"role": "user", "content": "hi"}])),
+        response_content: content_of(&json!([{"role": "assistant", "content": "hello"}])),
         ..RequestRecord::default()
     })
 }
@@ -198,6 +198,55 @@ async fn a_full_queue_drops_and_counts_and_shutdown_gives_up_at_its_deadline() {
     let full = stats(&sinks);
     assert_eq!((full.delivered, full.dropped, full.queued), (0, 3, 3));
     assert!(!sinks.shutdown(Duration::from_millis(50)).await);
+}
+
+/// A record whose request content is `size` bytes of JSON text.
+fn large_record(id: &str, size: usize) -> Arc<RequestRecord> {
+    let mut record = (*record(id, 200)).clone();
+    record.request_content = content_of(&"x".repeat(size.saturating_sub(2)));
+    Arc::new(record)
+}
+
+#[tokio::test]
+async fn the_queue_is_bounded_in_bytes_too() {
+    // Down for the whole test, with room for 1,000 records but 100 kB.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let mut config = webhook(&url);
+    config.batch_size = 1;
+    config.queue_capacity = 1_000;
+    config.queue_max_bytes = 100_000;
+    config.backoff = Duration::from_secs(3600);
+    config.max_backoff = Duration::from_secs(3600);
+    let sinks = LogSinks::start(&[config]).unwrap();
+    // Larger than the whole budget: an empty queue still takes it.
+    sinks.submit(&large_record("huge", 150_000));
+    wait_until("first attempt failed", || {
+        stats(&sinks).failed_attempts == 1
+    })
+    .await;
+    assert_eq!((stats(&sinks).queued, stats(&sinks).dropped), (1, 0));
+    // Nothing more fits beside it, however small.
+    sinks.submit(&record("small", 200));
+    assert_eq!((stats(&sinks).queued, stats(&sinks).dropped), (1, 1));
+
+    // Records held for a late batch count too: 9 of 20 records of 10 kB fit.
+    let mut config = webhook(&url);
+    config.queue_capacity = 1_000;
+    config.queue_max_bytes = 100_000;
+    config.backoff = Duration::from_secs(3600);
+    config.max_backoff = Duration::from_secs(3600);
+    config.flush_interval = Duration::from_secs(3600);
+    config.batch_size = 1_000;
+    let sinks = LogSinks::start(&[config]).unwrap();
+    for i in 0..20 {
+        sinks.submit(&large_record(&format!("r{i}"), 10_000));
+    }
+    let full = stats(&sinks);
+    assert_eq!(full.queued + full.dropped, 20);
+    // Each record is its 10 kB of content plus its fields (well under 1 kB).
+    assert_eq!((full.queued, full.dropped), (9, 11), "{full:?}");
 }
 
 #[tokio::test]

@@ -116,6 +116,7 @@ impl Worker {
     /// or dropped. Returns whether it was delivered.
     async fn deliver(&mut self, batch: Vec<Arc<RequestRecord>>) -> bool {
         let count = u64::try_from(batch.len()).unwrap_or(u64::MAX);
+        let bytes = batch.iter().map(|r| super::record_bytes(r)).sum();
         let body = self.destination.encode(&batch);
         drop(batch);
         let mut delay = self.backoff;
@@ -123,7 +124,7 @@ impl Worker {
         loop {
             let error = match self.destination.send(body.clone()).await {
                 Ok(()) => {
-                    self.counters.settle(count, true);
+                    self.counters.settle(count, bytes, true);
                     return true;
                 }
                 Err(error) => error,
@@ -139,7 +140,7 @@ impl Worker {
                     error = %error.message,
                     "request-log sink: delivery failed; batch dropped"
                 );
-                self.counters.settle(count, false);
+                self.counters.settle(count, bytes, false);
                 return false;
             }
             tracing::debug!(sink = %self.name, error = %error.message, ?delay, "request-log sink: delivery failed; retrying");

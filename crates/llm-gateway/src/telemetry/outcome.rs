@@ -73,7 +73,7 @@ pub fn record_outcome(span: &tracing::Span, record: &RequestRecord) {
         ];
         for (key, value) in content {
             if let Some(value) = value {
-                span.set_attribute(key, value.to_string());
+                span.set_attribute(key, value.get().to_owned());
             }
         }
     }

@@ -33,7 +33,8 @@ fn native_entries_with_defaults_and_every_setting() {
     let (sinks, found) = native(json!([
         {"type": "webhook", "url": "http://h/logs", "headers": {"x-k": "v"}},
         {"name": "lf", "type": "otlp", "url": "https://lf/api/public/otel", "when": "failure",
-         "batch_size": 5, "flush_interval_ms": 20, "queue_capacity": 7, "max_retries": 2,
+         "batch_size": 5, "flush_interval_ms": 20, "queue_capacity": 7, "queue_max_bytes": 4096,
+         "max_retries": 2,
          "backoff_ms": 10, "max_backoff_ms": 40, "timeout_ms": 300, "redact_content": true},
         {"name": "traces", "type": "otlp", "url": "http://c:4318/v1/traces"},
         {"name": "out", "type": "jsonl"},
@@ -54,8 +55,14 @@ fn native_entries_with_defaults_and_every_setting() {
         }
     );
     assert_eq!(
-        (lf.when, lf.batch_size, lf.flush_interval, lf.queue_capacity),
-        (SinkWhen::Failure, 5, Duration::from_millis(20), 7)
+        (
+            lf.when,
+            lf.batch_size,
+            lf.flush_interval,
+            lf.queue_capacity,
+            lf.queue_max_bytes
+        ),
+        (SinkWhen::Failure, 5, Duration::from_millis(20), 7, 4096)
     );
     assert_eq!(
         (
@@ -124,6 +131,10 @@ fn native_mistakes_are_errors_at_their_paths() {
                 "Error observability.log_sinks[0].when",
                 "Error observability.log_sinks[0].batch_size",
             ],
+        ),
+        (
+            json!([{"type": "jsonl", "queue_max_bytes": 0}]),
+            &["Error observability.log_sinks[0].queue_max_bytes"],
         ),
         (
             json!([{"type": "jsonl"}, {"type": "jsonl", "path": "f"}]),
