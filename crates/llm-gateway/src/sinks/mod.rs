@@ -4,9 +4,9 @@
 //!
 //! The request path only ever calls [`LogSinks::submit`], which never waits: each sink has
 //! a queue bounded in records and in bytes (message content included), and a record that
-//! does not fit is dropped and counted. One background
-//! worker per sink batches (by size or interval), encodes and delivers with retries and
-//! exponential backoff; a sink that stays down costs dropped records, never slower requests.
+//! does not fit is dropped and counted. One background worker per sink batches (by size or
+//! interval), encodes and delivers with retries and exponential backoff; a sink that stays
+//! down costs dropped records, never slower requests.
 //! At shutdown [`LogSinks::shutdown`] delivers what is queued within a deadline.
 
 mod deliver;
