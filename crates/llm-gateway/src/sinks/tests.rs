@@ -174,17 +174,23 @@ async fn a_sink_that_is_down_gets_its_backlog_when_it_comes_back() {
     assert_eq!((stats(&sinks).dropped, stats(&sinks).queued), (0, 0));
 }
 
-#[tokio::test]
-async fn a_full_queue_drops_and_counts_and_shutdown_gives_up_at_its_deadline() {
-    // A port nobody listens on: every attempt is refused.
+/// A webhook sink on a port nobody listens on (every attempt is refused) that waits an
+/// hour before each retry: what it holds stays held for the test.
+async fn down_webhook() -> SinkConfig {
     let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
     let mut config = webhook(&url);
     config.batch_size = 1;
-    config.queue_capacity = 2;
     config.backoff = Duration::from_secs(3600);
     config.max_backoff = Duration::from_secs(3600);
+    config
+}
+
+#[tokio::test]
+async fn a_full_queue_drops_and_counts_and_shutdown_gives_up_at_its_deadline() {
+    let mut config = down_webhook().await;
+    config.queue_capacity = 2;
     let sinks = LogSinks::start(&[config]).unwrap();
     sinks.submit(&record("held", 200));
     // The worker holds the first record in its batch, waiting to retry.
@@ -210,15 +216,9 @@ fn large_record(id: &str, size: usize) -> Arc<RequestRecord> {
 #[tokio::test]
 async fn the_queue_is_bounded_in_bytes_too() {
     // Down for the whole test, with room for 1,000 records but 100 kB.
-    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", closed.local_addr().unwrap());
-    drop(closed);
-    let mut config = webhook(&url);
-    config.batch_size = 1;
+    let mut config = down_webhook().await;
     config.queue_capacity = 1_000;
     config.queue_max_bytes = 100_000;
-    config.backoff = Duration::from_secs(3600);
-    config.max_backoff = Duration::from_secs(3600);
     let sinks = LogSinks::start(&[config]).unwrap();
     // Larger than the whole budget: an empty queue still takes it.
     sinks.submit(&large_record("huge", 150_000));
@@ -232,11 +232,9 @@ async fn the_queue_is_bounded_in_bytes_too() {
     assert_eq!((stats(&sinks).queued, stats(&sinks).dropped), (1, 1));
 
     // Records held for a late batch count too: 9 of 20 records of 10 kB fit.
-    let mut config = webhook(&url);
+    let mut config = down_webhook().await;
     config.queue_capacity = 1_000;
     config.queue_max_bytes = 100_000;
-    config.backoff = Duration::from_secs(3600);
-    config.max_backoff = Duration::from_secs(3600);
     config.flush_interval = Duration::from_secs(3600);
     config.batch_size = 1_000;
     let sinks = LogSinks::start(&[config]).unwrap();
