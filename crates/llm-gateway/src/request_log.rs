@@ -37,8 +37,8 @@ pub struct RequestRecord {
     pub target_model: Option<String>,
     /// The `model` the upstream's answer named.
     pub response_model: Option<String>,
-    /// One per choice, in order.
-    pub finish_reasons: Vec<String>,
+    /// One per choice, in order (OpenAI's names; empty when a choice gave none).
+    pub finish_reasons: Vec<&'static str>,
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
     pub cached_tokens: u64,
@@ -105,7 +105,7 @@ impl RequestRecord {
                 .flat_map(|s| s.as_ref())
                 .map(String::len)
                 .sum::<usize>()
-            + self.finish_reasons.iter().map(String::len).sum::<usize>()
+            + self.finish_reasons.len() * std::mem::size_of::<&str>()
             + content
                 .iter()
                 .flat_map(|c| c.as_ref())

@@ -155,7 +155,7 @@ impl Meter {
         self.record.finish_reasons = answer
             .choices
             .iter()
-            .map(|c| c.finish_reason.map_or("", |r| r.as_str()).to_owned())
+            .map(|c| c.finish_reason.map_or("", |r| r.as_str()))
             .collect();
         if self.captures_content() {
             let messages: Vec<_> = answer.choices.iter().map(|c| &c.message).collect();

@@ -99,7 +99,7 @@ fn settle(mut meter: Meter, status: u16, seen: Seen) {
     record.finish_reasons = seen
         .finish_reasons
         .iter()
-        .map(|r| r.unwrap_or_default().to_owned())
+        .map(|r| r.unwrap_or_default())
         .collect();
     if let Some(texts) = seen.texts {
         let messages: Vec<_> = texts

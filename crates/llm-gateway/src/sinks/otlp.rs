@@ -125,7 +125,7 @@ fn attributes(record: &RequestRecord, redact: bool) -> Vec<KeyValue> {
         let values = record
             .finish_reasons
             .iter()
-            .map(|r| any(any_value::Value::StringValue(r.clone())))
+            .map(|r| any(any_value::Value::StringValue((*r).to_owned())))
             .collect();
         out.push(KeyValue {
             key: "gen_ai.response.finish_reasons".to_owned(),

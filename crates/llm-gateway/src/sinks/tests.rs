@@ -45,7 +45,7 @@ fn record(id: &str, status: u16) -> Arc<RequestRecord> {
         provider: Some("openai".into()),
         target_model: Some("openai/gpt-4o".into()),
         response_model: Some("gpt-4o-2024-08-06".into()),
-        finish_reasons: vec!["stop".into()],
+        finish_reasons: vec!["stop"],
         prompt_tokens: 12,
         completion_tokens: 34,
         cost_nanos: 1_500_000,

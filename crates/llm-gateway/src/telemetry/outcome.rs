@@ -58,7 +58,7 @@ pub fn record_outcome(span: &tracing::Span, record: &RequestRecord) {
         let reasons: Vec<StringValue> = record
             .finish_reasons
             .iter()
-            .map(|r| StringValue::from(r.clone()))
+            .map(|r| StringValue::from(*r))
             .collect();
         span.set_attribute(
             "gen_ai.response.finish_reasons",
