@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::issues::{Report, parse_section};
+use super::tracing::{header_pairs, traces_url};
 
 /// One configured sink.
 #[derive(Debug, Clone, PartialEq)]
@@ -221,7 +222,7 @@ fn native_sink(raw: RawSink, at: &str, report: &mut Report) -> Option<SinkConfig
                 (_, None) => None,
                 ("webhook", Some(url)) => Some(SinkTarget::Webhook { url, headers }),
                 (_, Some(url)) => Some(SinkTarget::Otlp {
-                    endpoint: otlp_traces_endpoint(&url),
+                    endpoint: traces_url(&url),
                     headers,
                 }),
             }
@@ -310,16 +311,6 @@ fn native_sink(raw: RawSink, at: &str, report: &mut Report) -> Option<SinkConfig
         timeout: Duration::from_millis(timeout_ms),
         redact_content: raw.redact_content,
     })
-}
-
-/// An OTLP endpoint given as the collector's base URL gets the traces path; one that already
-/// names it is kept.
-fn otlp_traces_endpoint(url: &str) -> String {
-    if url.ends_with("/v1/traces") {
-        url.to_owned()
-    } else {
-        format!("{}/v1/traces", url.trim_end_matches('/'))
-    }
 }
 
 /// The sinks LiteLLM's callback names ask for, and whether `otel` was among them (that one
@@ -482,12 +473,11 @@ fn generic_api(
     })
 }
 
-/// `k=v,k2=v2` as header pairs (blank and malformed parts skipped).
+/// `k=v,k2=v2` as header pairs (blank and malformed parts skipped; no percent-decoding,
+/// as LiteLLM reads them).
 fn header_list(text: &str) -> Vec<(String, Secret)> {
-    text.split(',')
-        .filter_map(|part| part.split_once('='))
-        .map(|(k, v)| (k.trim().to_owned(), Secret::new(v.trim())))
-        .filter(|(k, _)| !k.is_empty())
+    header_pairs(text)
+        .map(|(name, value)| (name.to_owned(), Secret::new(value)))
         .collect()
 }
 

@@ -266,8 +266,9 @@ fn check_protocol(env: &Env, report: &mut Report) {
     }
 }
 
-/// A base URL with the traces path appended (once, and not when it is already there).
-fn traces_url(base: &str) -> String {
+/// A base URL with the traces path appended (once, and not when it is already there): for
+/// the trace export and for OTLP log sinks alike.
+pub(super) fn traces_url(base: &str) -> String {
     let base = base.trim_end_matches('/');
     if base.ends_with("/v1/traces") {
         base.to_owned()
@@ -278,14 +279,19 @@ fn traces_url(base: &str) -> String {
 
 /// `k1=v1,k2=v2`, values percent-decoded (the OTLP headers format).
 fn parse_headers(input: &str) -> Vec<(String, String)> {
+    header_pairs(input)
+        .map(|(name, value)| (name.to_owned(), percent_decode(value)))
+        .collect()
+}
+
+/// The trimmed `name`/`value` pairs of `k1=v1,k2=v2`: blank names and parts without `=`
+/// skipped (the OTLP variables and LiteLLM's `GENERIC_LOGGER_HEADERS` share the shape).
+pub(super) fn header_pairs(input: &str) -> impl Iterator<Item = (&str, &str)> {
     input
         .split(',')
-        .filter_map(|pair| {
-            let (name, value) = pair.split_once('=')?;
-            let name = name.trim();
-            (!name.is_empty()).then(|| (name.to_owned(), percent_decode(value.trim())))
-        })
-        .collect()
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(name, value)| (name.trim(), value.trim()))
+        .filter(|(name, _)| !name.is_empty())
 }
 
 fn percent_decode(value: &str) -> String {
