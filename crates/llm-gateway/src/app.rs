@@ -45,8 +45,8 @@ impl AppState {
     /// policy store (migrating it and replaying the spend journal).
     pub async fn build(config: &GatewayConfig) -> Result<Arc<AppState>, String> {
         let metrics = Arc::new(crate::metrics::Metrics::new());
-        let (router, prices) = build_router(config).map_err(|e| e.message.to_string())?;
-        let router = router.with_events(metrics.clone());
+        let (router, prices) =
+            build_router(config, None, &metrics).map_err(|e| e.message.to_string())?;
         let sinks = Arc::new(crate::sinks::LogSinks::start(&config.log_sinks)?);
         let reporter = Arc::new(crate::request_log::Reporter::new(
             sinks,
@@ -129,16 +129,14 @@ fn policy_key_prefix(router_prefix: &str) -> String {
     }
 }
 
-/// The router for a configuration (every deployment's adapter prebuilt) and its prices.
-pub fn build_router(config: &GatewayConfig) -> Result<(Router, PriceBook), Error> {
-    build_router_on(config, None)
-}
-
-/// Like [`build_router`], on the shared state of a running router when given (a reload with
-/// the same Redis settings keeps cooldowns and usage instead of starting afresh).
-pub fn build_router_on(
+/// The router for a configuration (every deployment's adapter prebuilt), reporting its
+/// events to `metrics`, and its prices. On the shared state of a running router when given
+/// (a reload with the same Redis settings keeps cooldowns and usage instead of starting
+/// afresh).
+pub fn build_router(
     config: &GatewayConfig,
     state: Option<Arc<dyn llm_router::SharedState>>,
+    metrics: &Arc<crate::metrics::Metrics>,
 ) -> Result<(Router, PriceBook), Error> {
     let mut prices = PriceBook::default();
     let http = build_http_client()?;
@@ -184,7 +182,8 @@ pub fn build_router_on(
         Some(state) => state,
         None => new_shared_state(config)?,
     };
-    let mut router = Router::with_state(deployments, config.router.clone(), state);
+    let mut router =
+        Router::with_state(deployments, config.router.clone(), state).with_events(metrics.clone());
     for (pattern, templates) in wildcards {
         router = router.with_wildcard(
             &pattern,

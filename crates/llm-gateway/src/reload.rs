@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use crate::app::{AppState, build_router_on};
+use crate::app::{AppState, build_router};
 use crate::config::GatewayConfig;
 
 /// How often the config file's modification time and size are compared.
@@ -94,8 +94,8 @@ impl Reloader {
         // cooldowns and usage carry over, for every deployment id that still exists.
         let state = (config.router.redis == self.current.router.redis)
             .then(|| self.app.router.load().shared_state().clone());
-        let (router, prices) = match build_router_on(&config, state) {
-            Ok((router, prices)) => (router.with_events(self.app.metrics.clone()), prices),
+        let (router, prices) = match build_router(&config, state, &self.app.metrics) {
+            Ok(built) => built,
             Err(error) => {
                 tracing::error!(
                     cause,
